@@ -109,7 +109,9 @@ class CryptoKeys {
   // token that fails is rejected without a database read.
   std::optional<ParsedToken> parse_token(std::string_view token) const;
 
-  // HMAC-SHA256-sized key for a named purpose (e.g. CSRF tokens).
+  // HMAC-SHA256-sized key for a named purpose (e.g. CSRF tokens). Derived
+  // under a KDF context of its own, so no `subkey_id` yields one of the keys
+  // above.
   SecretKey derive(uint64_t subkey_id) const;
 
  private:

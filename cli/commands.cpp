@@ -1,1 +1,220 @@
-// placeholder: being written
+#include "cli/commands.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/app.h"
+#include "cli/serve.h"
+#include "common/log.h"
+
+extern char** environ;
+
+namespace plugauth::cli {
+namespace {
+
+std::string iso_time(int64_t t) {
+  char buf[32];
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+int cmd_version(Invocation& inv) {
+  if (inv.json) {
+    picojson::object o;
+    o["version"] = picojson::value(PLUGAUTH_VERSION);
+    o["schema_version"] = picojson::value(static_cast<double>(store::Store::latest_schema_version()));
+    o["httplib"] = picojson::value("0.18.7-1+deb13u1");
+    print_json(inv, picojson::value(o));
+  } else {
+    *inv.out << "plugauth " << PLUGAUTH_VERSION << " (schema v" << store::Store::latest_schema_version()
+             << ", cpp-httplib 0.18.7-1+deb13u1)\n";
+  }
+  return kExitOk;
+}
+
+void print_notices(Invocation& inv, const App& app) {
+  for (const auto& n : app.notices) *inv.err << "plugauth: " << n << "\n";
+}
+
+picojson::value key_info_json(const SigningKeyInfo& k) {
+  picojson::object o;
+  o["kid"] = picojson::value(k.kid);
+  o["alg"] = picojson::value(k.alg);
+  o["created_at"] = picojson::value(iso_time(k.created_at));
+  o["current"] = picojson::value(k.current);
+  o["retired_at"] = k.retired_at ? picojson::value(iso_time(*k.retired_at)) : picojson::value();
+  o["expires_at"] = k.expires_at ? picojson::value(iso_time(*k.expires_at)) : picojson::value();
+  return picojson::value(o);
+}
+
+int cmd_signing_key_list(Invocation& inv) {
+  auto app = open_app(inv);
+  if (!app) return fail(inv, app.error().message);
+  print_notices(inv, **app);
+  auto keys = (*app)->signing_keys->list();
+  if (inv.json) {
+    picojson::array arr;
+    for (const auto& k : keys) arr.push_back(key_info_json(k));
+    picojson::object o;
+    o["keys"] = picojson::value(arr);
+    print_json(inv, picojson::value(o));
+    return kExitOk;
+  }
+  for (const auto& k : keys) {
+    *inv.out << k.kid << "  " << k.alg << "  created " << iso_time(k.created_at);
+    if (k.current) *inv.out << "  current";
+    if (k.retired_at) *inv.out << "  retired " << iso_time(*k.retired_at);
+    if (k.expires_at) *inv.out << "  verifies until " << iso_time(*k.expires_at);
+    *inv.out << "\n";
+  }
+  return kExitOk;
+}
+
+int cmd_signing_key_rotate(Invocation& inv) {
+  auto app = open_app(inv);
+  if (!app) return fail(inv, app.error().message);
+  print_notices(inv, **app);
+  auto kid = (*app)->signing_keys->rotate();
+  if (!kid) return fail(inv, kid.error().message);
+  for (const auto& k : (*app)->signing_keys->list()) {
+    if (k.kid != *kid) continue;
+    if (inv.json) print_json(inv, key_info_json(k));
+    else *inv.out << "new signing key " << k.kid << " (" << k.alg << "); earlier keys keep verifying until their tokens expire\n";
+  }
+  return kExitOk;
+}
+
+int cmd_backup(Invocation& inv) {
+  const std::string& file = inv.args[0];
+  auto app = open_app(inv);
+  if (!app) return fail(inv, app.error().message);
+  print_notices(inv, **app);
+  // Created here, 0600 and exclusively, before SQLite writes into it: the
+  // backup holds credential hashes and sealed keys.
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return fail(inv, "cannot create " + file + ": " + std::strerror(errno) + " (it must not exist yet)");
+  ::close(fd);
+  auto st = (*app)->store->backup_to(file);
+  if (!st) {
+    ::unlink(file.c_str());
+    return fail(inv, st.error().message);
+  }
+  std::error_code ec;
+  auto bytes = std::filesystem::file_size(file, ec);
+  if (inv.json) {
+    picojson::object o;
+    o["file"] = picojson::value(file);
+    o["bytes"] = picojson::value(static_cast<double>(bytes));
+    o["master_key"] = picojson::value((*app)->master_key_path);
+    print_json(inv, picojson::value(o));
+  } else {
+    *inv.out << "backed up " << (*app)->store->path() << " to " << file << " (" << bytes << " bytes)\n"
+             << "the master key is not in the backup: keep " << (*app)->master_key_path
+             << " safe too, or the sealed signing keys cannot be read back\n";
+  }
+  return kExitOk;
+}
+
+struct Check {
+  std::string name;
+  bool ok;
+  std::string detail;
+};
+
+int cmd_check(Invocation& inv) {
+  std::vector<Check> checks;
+  auto config = load_invocation_config(inv);
+  if (!config) {
+    checks.push_back({"config", false, config.error().message});
+  } else {
+    checks.push_back({"config", true, config->config_file.empty() ? "defaults (no config file)" : config->config_file});
+    auto warnings = config_warnings(*config);
+    checks.push_back({"issuer", warnings.empty(), warnings.empty() ? config->issuer : warnings[0]});
+    struct stat st {};
+    if (::stat(config->data.c_str(), &st) == 0) {
+      bool private_dir = (st.st_mode & 022) == 0;
+      checks.push_back({"data directory", private_dir,
+                        config->data + (private_dir ? "" : " is writable by group or others: chmod 700 " + config->data)});
+    }
+    auto app = open_app(inv);
+    if (!app) {
+      checks.push_back({"open", false, app.error().message});
+    } else {
+      checks.push_back({"master key", true, (*app)->master_key_path + " (not readable by group or others)"});
+      std::string integrity = (*app)->store->integrity_check();
+      checks.push_back({"database", integrity == "ok",
+                        (*app)->store->path() + ": " + integrity + ", schema v" +
+                            std::to_string((*app)->store->schema_version())});
+      bool has_signer = (*app)->signing_keys->current_signer().has_value();
+      checks.push_back({"signing key", has_signer, has_signer ? "current key present" : "no current signing key"});
+    }
+  }
+  bool all_ok = true;
+  for (const auto& c : checks) all_ok = all_ok && c.ok;
+  if (inv.json) {
+    picojson::array arr;
+    for (const auto& c : checks) {
+      picojson::object o;
+      o["name"] = picojson::value(c.name);
+      o["ok"] = picojson::value(c.ok);
+      o["detail"] = picojson::value(c.detail);
+      arr.push_back(picojson::value(o));
+    }
+    picojson::object doc;
+    doc["ok"] = picojson::value(all_ok);
+    doc["checks"] = picojson::value(arr);
+    print_json(inv, picojson::value(doc));
+  } else {
+    for (const auto& c : checks) *inv.out << (c.ok ? "ok    " : "FAIL  ") << c.name << ": " << c.detail << "\n";
+  }
+  return all_ok ? kExitOk : kExitFailed;
+}
+
+}  // namespace
+
+void register_core_commands(Cli& cli) {
+  cli.add({{"serve"}, "", "run the daemon (HTTP on --listen, default 127.0.0.1:7070)",
+           {{"listen", "HOST:PORT", "address to listen on"}, {"issuer", "URL", "public URL of this server"}},
+           0, 0, serve});
+  cli.add({{"version"}, "", "print the version", {}, 0, 0, cmd_version});
+  cli.add({{"check"}, "", "check config, permissions, issuer and database integrity", {}, 0, 0, cmd_check});
+  cli.add({{"signing-key", "rotate"}, "", "create a new signing key; earlier ones keep verifying", {}, 0, 0,
+           cmd_signing_key_rotate});
+  cli.add({{"signing-key", "list"}, "", "list signing keys (never their secrets)", {}, 0, 0, cmd_signing_key_list});
+  cli.add({{"backup"}, "FILE", "write a consistent copy of the database to FILE (SQLite online backup)", {}, 1, 1,
+           cmd_backup});
+}
+
+int run_main(int argc, char** argv) {
+  ::umask(077);  // every file plugauth creates is private to its user
+  Cli cli;
+  register_core_commands(cli);
+  Invocation inv;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string kv(*e);
+    auto eq = kv.find('=');
+    if (eq != std::string::npos) inv.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  inv.in = &std::cin;
+  inv.out = &std::cout;
+  inv.err = &std::cerr;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    int rc = cli.run(args, inv);
+    std::cout.flush();
+    return rc;
+  } catch (const std::exception& e) {
+    return fail(inv, std::string("internal error: ") + e.what());
+  }
+}
+
+}  // namespace plugauth::cli

@@ -1,10 +1,13 @@
 #include "common/json.h"
 
+#include <cmath>
+
 namespace plugauth {
 namespace {
 
-// picojson's extension point for parsing: the default context with one more
-// rule, that an object key may appear once.
+// picojson's extension point for parsing: the default context with three
+// more rules: an object key may appear once, arrays and objects nest at most
+// kMaxDepth deep, and a number must be finite.
 class StrictParseContext {
  public:
   StrictParseContext(picojson::value* out, int depth) : out_(out), depth_(depth) {}
@@ -12,24 +15,41 @@ class StrictParseContext {
   bool set_null() { *out_ = picojson::value(); return true; }
   bool set_bool(bool b) { *out_ = picojson::value(b); return true; }
   bool set_int64(int64_t i) { *out_ = picojson::value(static_cast<double>(i)); return true; }
-  bool set_number(double f) { *out_ = picojson::value(f); return true; }
+  // picojson::value(double) throws on inf/NaN (what "1e400" parses to), and
+  // picojson ignores this function's result, hence the flag.
+  bool set_number(double f) {
+    if (!std::isfinite(f)) {
+      number_out_of_range = true;
+      return false;
+    }
+    *out_ = picojson::value(f);
+    return true;
+  }
   template <typename Iter>
   bool parse_string(picojson::input<Iter>& in) {
     *out_ = picojson::value(picojson::string_type, false);
     return picojson::_parse_string(out_->get<std::string>(), in);
   }
-  bool parse_array_start() { *out_ = picojson::value(picojson::array_type, false); return true; }
+  bool parse_array_start() {
+    if (!enter_container()) return false;
+    *out_ = picojson::value(picojson::array_type, false);
+    return true;
+  }
   template <typename Iter>
   bool parse_array_item(picojson::input<Iter>& in, size_t) {
     auto& a = out_->get<picojson::array>();
     a.emplace_back();
     StrictParseContext ctx(&a.back(), depth_ + 1);
-    bool ok = depth_ < kMaxDepth && picojson::_parse(ctx, in);
+    bool ok = picojson::_parse(ctx, in);
     propagate(ctx);
     return ok;
   }
   bool parse_array_stop(size_t) { return true; }
-  bool parse_object_start() { *out_ = picojson::value(picojson::object_type, false); return true; }
+  bool parse_object_start() {
+    if (!enter_container()) return false;
+    *out_ = picojson::value(picojson::object_type, false);
+    return true;
+  }
   template <typename Iter>
   bool parse_object_item(picojson::input<Iter>& in, const std::string& key) {
     auto& o = out_->get<picojson::object>();
@@ -38,21 +58,29 @@ class StrictParseContext {
       return false;
     }
     StrictParseContext ctx(&o[key], depth_ + 1);
-    bool ok = depth_ < kMaxDepth && picojson::_parse(ctx, in);
+    bool ok = picojson::_parse(ctx, in);
     propagate(ctx);
     return ok;
   }
+  bool parse_object_stop() { return true; }
 
   bool duplicate_key = false;
   bool too_deep = false;
+  bool number_out_of_range = false;
 
  private:
   // picojson recurses once per nesting level; bound it so that a 64 KiB
-  // body of "[[[[..." cannot exhaust a worker thread's stack.
+  // body of "[[[[..." cannot exhaust a worker thread's stack. The top-level
+  // value is at depth 0, so kMaxDepth containers may nest.
   static constexpr int kMaxDepth = 32;
+  bool enter_container() {
+    if (depth_ >= kMaxDepth) too_deep = true;
+    return !too_deep;
+  }
   void propagate(const StrictParseContext& child) {
     duplicate_key = duplicate_key || child.duplicate_key;
-    too_deep = too_deep || child.too_deep || depth_ >= kMaxDepth;
+    too_deep = too_deep || child.too_deep;
+    number_out_of_range = number_out_of_range || child.number_out_of_range;
   }
   picojson::value* out_;
   int depth_;
@@ -97,6 +125,7 @@ Result<picojson::value> parse_json_strict(std::string_view text) {
     if (ctx.too_deep) return make_error("JSON nested too deeply");
     return make_error("malformed JSON near line " + std::to_string(in.line()));
   }
+  if (ctx.number_out_of_range) return make_error("JSON number out of range");
   in.skip_ws();
   if (in.getc() != -1) return make_error("trailing data after JSON value");
   return v;

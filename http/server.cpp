@@ -1,1 +1,144 @@
-// placeholder: being written
+#include "http/server.h"
+
+// Before httplib.h: the default backlog of 5 drops handshakes under load.
+#define CPPHTTPLIB_LISTEN_BACKLOG 1024
+#include <httplib.h>
+
+#include <chrono>
+
+#include "common/json.h"
+#include "common/log.h"
+
+namespace plugauth {
+namespace {
+
+constexpr size_t kMaxBodyBytes = 64 * 1024;
+constexpr time_t kIoTimeoutSeconds = 5;
+constexpr time_t kKeepAliveTimeoutSeconds = 5;
+constexpr size_t kKeepAliveMaxRequests = 100000;
+
+void send_json(httplib::Response& res, int status, const picojson::value& body) {
+  res.status = status;
+  res.set_content(to_json(body), "application/json");
+}
+
+picojson::value error_body(const std::string& error, const std::string& description) {
+  picojson::object o;
+  o["error"] = picojson::value(error);
+  o["error_description"] = picojson::value(description);
+  return picojson::value(std::move(o));
+}
+
+// Time the request started, for the access log; set by the pre-routing
+// handler and read by the logger, which run on the same worker thread.
+thread_local std::chrono::steady_clock::time_point request_started;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  explicit Impl(ServerDeps d) : deps(d) {}
+  ServerDeps deps;
+  httplib::Server svr;
+  int bound_port = -1;
+
+  void configure();
+  void routes();
+};
+
+void HttpServer::Impl::configure() {
+  const int threads = deps.config.worker_threads;
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_payload_max_length(kMaxBodyBytes);
+  svr.set_read_timeout(kIoTimeoutSeconds, 0);
+  svr.set_write_timeout(kIoTimeoutSeconds, 0);
+  svr.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
+  svr.set_keep_alive_max_count(kKeepAliveMaxRequests);
+  svr.set_tcp_nodelay(true);
+
+  svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    request_started = std::chrono::steady_clock::now();
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("Cache-Control", "no-store");
+    return httplib::Server::HandlerResponse::Unhandled;
+  });
+
+  // One line per request: method, path without its query string, status,
+  // duration, client address. Never headers, bodies or query strings.
+  svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
+                                                                    request_started)
+                  .count();
+    std::string path = req.path.substr(0, std::min<size_t>(req.path.size(), 256));
+    log_info(req.method + " " + path + " " + std::to_string(res.status) + " " + std::to_string(us) + "us " +
+             req.remote_addr);
+  });
+
+  // An exception is a bug or a database failure: the client learns nothing
+  // of it but a generic 500; the operator gets the detail.
+  svr.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log_error("internal error on " + req.method + " " + req.path + ": " + what);
+    send_json(res, 500, error_body("server_error", "internal error"));
+  });
+
+  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404: send_json(res, 404, error_body("not_found", "no such endpoint")); break;
+      case 405: send_json(res, 405, error_body("invalid_request", "method not allowed")); break;
+      case 413: send_json(res, 413, error_body("invalid_request", "request body larger than 64 KiB")); break;
+      case 414: send_json(res, 414, error_body("invalid_request", "request URI too long")); break;
+      case 431: send_json(res, 431, error_body("invalid_request", "request headers too large")); break;
+      default:
+        if (res.status >= 400 && res.status < 500)
+          send_json(res, res.status, error_body("invalid_request", "malformed request"));
+        break;
+    }
+  });
+}
+
+void HttpServer::Impl::routes() {
+  svr.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
+    picojson::object o;
+    const bool ok = deps.store.ping();
+    o["status"] = picojson::value(ok ? "ok" : "unavailable");
+    send_json(res, ok ? 200 : 503, picojson::value(std::move(o)));
+  });
+
+  svr.Get("/.well-known/jwks.json", [this](const httplib::Request&, httplib::Response& res) {
+    send_json(res, 200, deps.signing_keys.jwks());
+    // Public keys: cacheable, briefly, so rotation reaches verifiers soon.
+    res.set_header("Cache-Control", "public, max-age=300");
+  });
+}
+
+HttpServer::HttpServer(ServerDeps deps) : impl_(std::make_unique<Impl>(deps)) {
+  impl_->configure();
+  impl_->routes();
+}
+
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::bind() {
+  const auto& c = impl_->deps.config;
+  if (!impl_->svr.bind_to_port(c.listen_host(), c.listen_port())) {
+    return make_error("cannot listen on " + c.listen +
+                      ": the port is in use, or the host is not an address of this machine");
+  }
+  impl_->bound_port = c.listen_port();
+  return ok_status();
+}
+
+int HttpServer::port() const { return impl_->bound_port; }
+
+void HttpServer::run() { impl_->svr.listen_after_bind(); }
+
+void HttpServer::stop() { impl_->svr.stop(); }
+
+}  // namespace plugauth

@@ -1,1 +1,184 @@
-// placeholder: being written
+// Numbered schema migrations, embedded in the binary. Each is applied in its
+// own transaction at open and recorded in schema_migrations. Never edit a
+// migration that has shipped: add a new one.
+#include "store/migrations.h"
+
+namespace plugauth::store {
+
+const std::vector<Migration>& migrations() {
+  static const std::vector<Migration> all = {
+      {1, "initial schema", R"SQL(
+CREATE TABLE users (
+  id            TEXT PRIMARY KEY,          -- the stable `sub`, random, never reused
+  name          TEXT NOT NULL UNIQUE,
+  password_hash TEXT NOT NULL,             -- argon2id (crypto_pwhash_str)
+  totp_sealed   BLOB,                      -- TOTP secret, sealed; NULL: no MFA
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL,
+  locked_until  INTEGER NOT NULL DEFAULT 0
+);
+-- Ids of removed users, so that no `sub` is ever handed out twice.
+CREATE TABLE retired_user_ids (
+  id         TEXT PRIMARY KEY,
+  removed_at INTEGER NOT NULL
+);
+
+CREATE TABLE roles (
+  name       TEXT PRIMARY KEY,
+  scopes     TEXT NOT NULL,                -- space-separated
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE user_roles (
+  user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role    TEXT NOT NULL REFERENCES roles(name) ON DELETE CASCADE,
+  PRIMARY KEY (user_id, role)
+);
+
+CREATE TABLE clients (
+  client_id        TEXT PRIMARY KEY,
+  name             TEXT NOT NULL,
+  secret_hash      BLOB,                   -- keyed hash; NULL for public clients
+  is_public        INTEGER NOT NULL DEFAULT 0,
+  redirect_uris    TEXT NOT NULL,          -- JSON array of exact strings
+  scope            TEXT,                   -- NULL: may request any known scope
+  grant_types      TEXT NOT NULL DEFAULT 'authorization_code refresh_token',
+  registration     TEXT NOT NULL DEFAULT 'cli',  -- cli | dynamic | metadata_document
+  metadata_json    TEXT,                   -- RFC 7591 / CIMD metadata as received
+  created_at       INTEGER NOT NULL,
+  updated_at       INTEGER NOT NULL,
+  last_used_at     INTEGER,
+  expires_at       INTEGER                 -- unused dynamic registrations expire
+);
+
+-- user_http API keys and service_http service tokens.
+CREATE TABLE api_keys (
+  key_id       TEXT PRIMARY KEY,           -- public id embedded in the key
+  kind         TEXT NOT NULL CHECK (kind IN ('user', 'service')),
+  user_id      TEXT REFERENCES users(id) ON DELETE CASCADE,
+  service      TEXT,
+  name         TEXT NOT NULL DEFAULT '',
+  secret_hash  BLOB NOT NULL,
+  scope        TEXT,                       -- NULL: whatever the user's roles allow
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER,
+  last_used_at INTEGER,
+  revoked_at   INTEGER,
+  CHECK ((kind = 'user') = (user_id IS NOT NULL)),
+  CHECK ((kind = 'service') = (service IS NOT NULL))
+);
+CREATE INDEX api_keys_user ON api_keys(user_id);
+
+-- One grant (one consent, one code exchange or one client_credentials call)
+-- and everything issued from it: revoking the family revokes them all.
+CREATE TABLE grant_families (
+  family_id  TEXT PRIMARY KEY,
+  client_id  TEXT NOT NULL REFERENCES clients(client_id) ON DELETE CASCADE,
+  user_id    TEXT REFERENCES users(id) ON DELETE CASCADE,
+  scope      TEXT NOT NULL,
+  resource   TEXT,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  revoke_reason TEXT
+);
+
+CREATE TABLE authorization_codes (
+  code_id        TEXT PRIMARY KEY,
+  code_hash      BLOB NOT NULL,
+  family_id      TEXT NOT NULL REFERENCES grant_families(family_id) ON DELETE CASCADE,
+  client_id      TEXT NOT NULL,
+  user_id        TEXT NOT NULL,
+  redirect_uri   TEXT NOT NULL,
+  scope          TEXT NOT NULL,
+  resource       TEXT,
+  code_challenge TEXT,
+  created_at     INTEGER NOT NULL,
+  expires_at     INTEGER NOT NULL,
+  used_at        INTEGER
+);
+
+CREATE TABLE refresh_tokens (
+  token_id     TEXT PRIMARY KEY,
+  token_hash   BLOB NOT NULL,
+  family_id    TEXT NOT NULL REFERENCES grant_families(family_id) ON DELETE CASCADE,
+  scope        TEXT NOT NULL,
+  created_at   INTEGER NOT NULL,
+  expires_at   INTEGER NOT NULL,
+  rotated_at   INTEGER,                    -- set when exchanged for a successor
+  successor_id TEXT,
+  revoked_at   INTEGER
+);
+CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+
+-- Access tokens issued (JWTs are not stored; their jti and family are, so
+-- that a family, a user or a client can be revoked before exp).
+CREATE TABLE access_tokens (
+  jti        TEXT PRIMARY KEY,
+  family_id  TEXT REFERENCES grant_families(family_id) ON DELETE CASCADE,
+  client_id  TEXT NOT NULL,
+  user_id    TEXT,
+  issued_at  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE INDEX access_tokens_family ON access_tokens(family_id);
+CREATE INDEX access_tokens_expiry ON access_tokens(expires_at);
+
+CREATE TABLE signing_keys (
+  kid            TEXT PRIMARY KEY,
+  alg            TEXT NOT NULL CHECK (alg IN ('EdDSA', 'HS256')),
+  public_key     BLOB,                     -- Ed25519 public key; NULL for HS256
+  secret_sealed  BLOB NOT NULL,            -- private key / HMAC key, sealed
+  created_at     INTEGER NOT NULL,
+  retired_at     INTEGER,                  -- no longer signs; still verifies
+  expires_at     INTEGER                   -- after this, not even in JWKS
+);
+
+-- Tokens the assistant platform gives the developer for the manifest.
+CREATE TABLE verification_tokens (
+  service    TEXT PRIMARY KEY,
+  token      TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- RFC 7591 initial access tokens, for `registration: token`.
+CREATE TABLE registration_tokens (
+  token_id    TEXT PRIMARY KEY,
+  token_hash  BLOB NOT NULL,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER,
+  revoked_at  INTEGER
+);
+
+-- Browser sessions of /authorize and /account.
+CREATE TABLE sessions (
+  session_id  TEXT PRIMARY KEY,
+  token_hash  BLOB NOT NULL,
+  user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at  INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+);
+
+CREATE TABLE audit_events (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         INTEGER NOT NULL,
+  action     TEXT NOT NULL,
+  subject    TEXT,
+  client_id  TEXT,
+  key_id     TEXT,
+  api_path   TEXT,
+  status     INTEGER,
+  client_ip  TEXT,
+  detail     TEXT
+);
+CREATE INDEX audit_events_at ON audit_events(at);
+CREATE INDEX audit_events_action ON audit_events(action, at);
+
+-- The built-in role every new user gets. Its scopes: every known scope,
+-- until an operator changes them with `plugauth role add user --scope …`.
+INSERT INTO roles (name, scopes, created_at) VALUES ('user', '*', 0);
+)SQL"},
+  };
+  return all;
+}
+
+}  // namespace plugauth::store

@@ -1,1 +1,228 @@
-// placeholder: being written
+#include "store/store.h"
+
+#include <SQLiteCpp/Backup.h>
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "store/migrations.h"
+
+namespace plugauth::store {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+std::optional<int64_t> optional_int(const SQLite::Column& c) {
+  if (c.isNull()) return std::nullopt;
+  return c.getInt64();
+}
+
+std::string blob(const SQLite::Column& c) {
+  if (c.isNull()) return {};
+  return std::string(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
+}
+
+void bind_optional(SQLite::Statement& st, int index, const std::optional<int64_t>& v) {
+  if (v) st.bind(index, *v);
+  else st.bind(index);
+}
+
+// Runs `body` and turns SQLite exceptions into StoreError with context.
+template <typename F>
+auto guarded(const char* what, F&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(std::string(what) + ": " + e.what());
+  }
+}
+
+std::string newer_schema_message(int current, int latest) {
+  return "database schema version " + std::to_string(current) +
+         " is newer than this plugauth understands (" + std::to_string(latest) +
+         "); run a newer plugauth, or restore a backup made by this version";
+}
+
+int current_version(SQLite::Database& db) {
+  return db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").getInt();
+}
+
+Status apply_migrations(SQLite::Database& db) {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations ("
+          " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  const int latest = Store::latest_schema_version();
+  if (int current = current_version(db); current > latest) return make_error(newer_schema_message(current, latest));
+  for (const auto& m : migrations()) {
+    // IMMEDIATE, and the version read again inside: a CLI command and the
+    // daemon opening the same new file at once must not both apply it.
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (m.version <= current_version(db)) continue;
+    db.exec(m.sql);
+    SQLite::Statement ins(db,
+                          "INSERT INTO schema_migrations (version, description, applied_at)"
+                          " VALUES (?, ?, strftime('%s','now'))");
+    ins.bind(1, m.version);
+    ins.bind(2, m.description);
+    ins.exec();
+    tx.commit();
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Store::Store(std::string path) : path_(std::move(path)) {}
+Store::~Store() = default;
+
+int Store::latest_schema_version() {
+  const auto& all = migrations();
+  return all.empty() ? 0 : all.back().version;
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  std::unique_ptr<Store> s(new Store(path));
+  try {
+    s->db_ = std::make_unique<SQLite::Database>(
+        path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_FULLMUTEX);
+    s->db_->setBusyTimeout(kBusyTimeoutMs);
+    auto mode = s->db_->execAndGet("PRAGMA journal_mode=WAL").getString();
+    if (mode != "wal") return make_error("could not switch " + path + " to WAL mode (got " + mode + ")");
+    s->db_->exec("PRAGMA synchronous=FULL");
+    s->db_->exec("PRAGMA foreign_keys=ON");
+    auto migrated = apply_migrations(*s->db_);
+    if (!migrated) return migrated.error();
+  } catch (const SQLite::Exception& e) {
+    return make_error("cannot open database " + path + ": " + e.what());
+  }
+  return s;
+}
+
+int Store::schema_version() {
+  std::lock_guard lock(mu_);
+  return guarded("schema_version", [&] { return current_version(*db_); });
+}
+
+bool Store::ping() noexcept {
+  try {
+    std::lock_guard lock(mu_);
+    return db_->execAndGet("SELECT 1").getInt() == 1;
+  } catch (...) {
+    return false;
+  }
+}
+
+int64_t Store::data_version() {
+  std::lock_guard lock(mu_);
+  return guarded("data_version", [&] { return db_->execAndGet("PRAGMA data_version").getInt64(); });
+}
+
+std::string Store::integrity_check() {
+  std::lock_guard lock(mu_);
+  return guarded("integrity_check", [&] {
+    SQLite::Statement st(*db_, "PRAGMA integrity_check");
+    std::string report;
+    while (st.executeStep()) {
+      if (!report.empty()) report += "\n";
+      report += st.getColumn(0).getString();
+    }
+    return report;
+  });
+}
+
+Status Store::backup_to(const std::string& file) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Database dest(file, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    SQLite::Backup backup(dest, *db_);
+    backup.executeStep(-1);  // all pages in one step: consistent snapshot
+    if (backup.getRemainingPageCount() != 0) return make_error("backup incomplete");
+  } catch (const SQLite::Exception& e) {
+    return make_error("backup to " + file + " failed: " + e.what());
+  }
+  return ok_status();
+}
+
+std::vector<StoredSigningKey> Store::signing_keys(int64_t now) {
+  std::lock_guard lock(mu_);
+  return guarded("signing_keys", [&] {
+    SQLite::Statement st(*db_,
+                         "SELECT kid, alg, public_key, secret_sealed, created_at, retired_at, expires_at"
+                         " FROM signing_keys WHERE expires_at IS NULL OR expires_at > ?"
+                         " ORDER BY created_at DESC, rowid DESC");
+    st.bind(1, now);
+    std::vector<StoredSigningKey> out;
+    while (st.executeStep()) {
+      StoredSigningKey k;
+      k.kid = st.getColumn(0).getString();
+      k.alg = st.getColumn(1).getString();
+      k.public_key = blob(st.getColumn(2));
+      k.secret_sealed = blob(st.getColumn(3));
+      k.created_at = st.getColumn(4).getInt64();
+      k.retired_at = optional_int(st.getColumn(5));
+      k.expires_at = optional_int(st.getColumn(6));
+      out.push_back(std::move(k));
+    }
+    return out;
+  });
+}
+
+void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64_t retired_expire_at) {
+  std::lock_guard lock(mu_);
+  guarded("rotate_signing_key", [&] {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement retire(*db_,
+                             "UPDATE signing_keys SET retired_at = ?, expires_at = ?"
+                             " WHERE retired_at IS NULL");
+    retire.bind(1, now);
+    retire.bind(2, retired_expire_at);
+    retire.exec();
+    SQLite::Statement ins(*db_,
+                          "INSERT INTO signing_keys (kid, alg, public_key, secret_sealed, created_at,"
+                          " retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, fresh.kid);
+    ins.bind(2, fresh.alg);
+    if (fresh.public_key.empty()) ins.bind(3);
+    else ins.bind(3, fresh.public_key.data(), static_cast<int>(fresh.public_key.size()));
+    ins.bind(4, fresh.secret_sealed.data(), static_cast<int>(fresh.secret_sealed.size()));
+    ins.bind(5, fresh.created_at);
+    bind_optional(ins, 6, fresh.retired_at);
+    bind_optional(ins, 7, fresh.expires_at);
+    ins.exec();
+    tx.commit();
+  });
+}
+
+int Store::delete_expired_signing_keys(int64_t now) {
+  std::lock_guard lock(mu_);
+  return guarded("delete_expired_signing_keys", [&] {
+    SQLite::Statement st(*db_, "DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?");
+    st.bind(1, now);
+    return st.exec();
+  });
+}
+
+void Store::append_audit_events(const std::vector<AuditEvent>& events) {
+  if (events.empty()) return;
+  std::lock_guard lock(mu_);
+  guarded("append_audit_events", [&] {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(*db_,
+                         "INSERT INTO audit_events (at, action, subject, client_id, key_id, api_path,"
+                         " status, client_ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& e : events) {
+      st.bind(1, e.at);
+      st.bind(2, e.action);
+      st.bind(3, e.subject);
+      st.bind(4, e.client_id);
+      st.bind(5, e.key_id);
+      st.bind(6, e.api_path);
+      st.bind(7, e.status);
+      st.bind(8, e.client_ip);
+      st.bind(9, e.detail);
+      st.exec();
+      st.reset();
+    }
+    tx.commit();
+  });
+}
+
+}  // namespace plugauth::store

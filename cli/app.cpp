@@ -1,0 +1,74 @@
+#include "cli/app.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+namespace plugauth::cli {
+
+Result<Config> load_invocation_config(const Invocation& inv, std::map<std::string, std::string> config_flags) {
+  ConfigSources sources;
+  sources.config_flag = inv.config_flag;
+  sources.env = inv.env;
+  sources.flags = std::move(config_flags);
+  if (!inv.data_flag.empty()) sources.flags["data"] = inv.data_flag;
+  return load_config(sources);
+}
+
+SigningKeyPolicy signing_policy(const Config& config) {
+  SigningKeyPolicy p;
+  p.alg = *parse_jwt_alg(config.token_alg);
+  p.rotation_period = config.signing_key_rotation;
+  p.access_token_ttl = config.access_token_ttl;
+  return p;
+}
+
+Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags) {
+  if (!crypto_init()) return make_error("libsodium failed to initialise");
+  auto app = std::make_unique<App>();
+  auto config = load_invocation_config(inv, std::move(config_flags));
+  if (!config) return config.error();
+  app->config = std::move(config.value());
+  const std::string& data = app->config.data;
+
+  std::error_code ec;
+  if (!std::filesystem::exists(data, ec)) {
+    std::filesystem::create_directories(data, ec);
+    if (ec) return make_error("cannot create data directory " + data + ": " + ec.message());
+    ::chmod(data.c_str(), 0700);
+    app->notices.push_back("created data directory " + data + " (mode 0700)");
+  } else if (!std::filesystem::is_directory(data, ec)) {
+    return make_error("data path " + data + " exists but is not a directory");
+  }
+
+  MasterKeyLocation where;
+  if (auto it = inv.env.find("CREDENTIALS_DIRECTORY"); it != inv.env.end()) where.credentials_directory = it->second;
+  if (auto it = inv.env.find("PLUGAUTH_MASTER_KEY_FILE"); it != inv.env.end()) where.key_file = it->second;
+  where.data_dir = data;
+  auto master = load_or_create_master_key(where, app->random);
+  if (!master) return master.error();
+  app->master_key_path = master->path;
+  if (master->created) app->notices.push_back("created master key " + master->path + " (mode 0600)");
+  app->crypto = std::make_unique<CryptoKeys>(master->key);
+
+  const std::string db_path = data + "/plugauth.db";
+  const bool db_existed = std::filesystem::exists(db_path, ec);
+  auto store = store::Store::open(db_path);
+  if (!store) return store.error();
+  app->store = std::move(store.value());
+  if (!db_existed) {
+    ::chmod(db_path.c_str(), 0600);
+    app->notices.push_back("created database " + db_path + " (schema v" +
+                           std::to_string(app->store->schema_version()) + ")");
+  }
+
+  app->signing_keys = std::make_unique<SigningKeys>(*app->store, *app->crypto, app->random, app->clock,
+                                                    signing_policy(app->config));
+  auto kid = app->signing_keys->ensure_current();
+  if (!kid) return kid.error();
+  if (!kid->empty())
+    app->notices.push_back("created " + app->config.token_alg + " signing key, kid " + *kid);
+  return app;
+}
+
+}  // namespace plugauth::cli

@@ -1,0 +1,125 @@
+#include "cli/serve.h"
+
+#include <pthread.h>
+#include <signal.h>
+
+#include <condition_variable>
+#include <memory>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/app.h"
+#include "common/log.h"
+#include "config/duration.h"
+#include "http/notify.h"
+#include "http/server.h"
+
+namespace plugauth::cli {
+namespace {
+
+// Notices what CLI commands changed in the shared database (PRAGMA
+// data_version moves when another connection commits) and refreshes the
+// daemon's caches within kPollInterval; rotates the signing key when due.
+class ChangeWatcher {
+ public:
+  static constexpr auto kPollInterval = std::chrono::milliseconds(200);
+  static constexpr auto kRotationCheckInterval = std::chrono::minutes(10);
+
+  explicit ChangeWatcher(App& app) : app_(app), thread_([this] { loop(); }) {}
+  ~ChangeWatcher() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void loop() {
+    int64_t seen = app_.store->data_version();
+    auto next_rotation_check = std::chrono::steady_clock::now() + kRotationCheckInterval;
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, kPollInterval, [this] { return stopping_; })) {
+      try {
+        int64_t now_version = app_.store->data_version();
+        if (now_version != seen) {
+          seen = now_version;
+          if (auto st = app_.signing_keys->reload(); !st) log_error(st.error().message);
+        }
+        if (std::chrono::steady_clock::now() >= next_rotation_check) {
+          next_rotation_check = std::chrono::steady_clock::now() + kRotationCheckInterval;
+          auto kid = app_.signing_keys->ensure_current();
+          if (!kid) log_error("signing key rotation failed: " + kid.error().message);
+          else if (!kid->empty()) log_info("rotated signing key; new kid " + *kid);
+        }
+      } catch (const std::exception& e) {
+        log_error(std::string("background refresh failed: ") + e.what());
+      }
+    }
+  }
+
+  App& app_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace
+
+int serve(Invocation& inv) {
+  // Block the stop signals in every thread; one thread takes them with
+  // sigwait, so no handler ever runs in the middle of a request.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);  // internal: wake the signal thread
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::map<std::string, std::string> flags;
+  if (inv.has("listen")) flags["listen"] = inv.get("listen");
+  if (inv.has("issuer")) flags["issuer"] = inv.get("issuer");
+  auto opened = open_app(inv, flags);
+  if (!opened) return fail(inv, opened.error().message);
+  App& app = *opened.value();
+  for (const auto& n : app.notices) log_info(n);
+  for (const auto& w : config_warnings(app.config)) log_warn(w);
+
+  HttpServer server(ServerDeps{app.config, *app.store, *app.signing_keys, app.clock});
+  if (auto st = server.bind(); !st) return fail(inv, st.error().message);
+
+  log_info("data directory " + app.config.data + "; database " + app.store->path() + " (schema v" +
+           std::to_string(app.store->schema_version()) + "); master key " + app.master_key_path);
+  if (!app.config.config_file.empty()) log_info("config " + app.config.config_file);
+  log_info("issuer " + app.config.issuer + "; listening on " + app.config.listen + "; access tokens " +
+           app.config.token_alg + ", " + format_duration(app.config.access_token_ttl));
+  log_info("next: `plugauth client add --name my-gpt --chatgpt-callback g-…`, `plugauth user add NAME`, "
+           "`plugauth manifest --type oauth --client ID` (add --data " + app.config.data +
+           " when running from another directory)");
+
+  auto watcher = std::make_unique<ChangeWatcher>(app);
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    if (sig == SIGUSR1) return;
+    log_info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + "; stopping");
+    sd_notify("STOPPING=1");
+    server.stop();
+  });
+
+  if (!sd_notify("READY=1")) log_warn("could not notify systemd at $NOTIFY_SOCKET");
+  server.run();  // returns after stop() once in-flight requests are done
+
+  pthread_kill(signal_thread.native_handle(), SIGUSR1);
+  signal_thread.join();
+  watcher.reset();
+  opened.value().reset();  // flushes and closes the database
+  log_info("stopped");
+  return kExitOk;
+}
+
+}  // namespace plugauth::cli

@@ -1,0 +1,47 @@
+// The HTTP front of the daemon: cpp-httplib configured for a long-running
+// service behind a proxy, and the routes, each a thin call into auth/.
+//
+// Limits (SPEC §8.10): bodies ≤ 64 KiB, ≤ 100 headers of ≤ 8 KiB, 5 s read
+// and write timeouts, idle keep-alive connections closed after 5 s, and a
+// worker pool larger than 256 so that 256 open connections, idle ones
+// included, never starve a new request.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "auth/signing_keys.h"
+#include "common/clock.h"
+#include "config/config.h"
+#include "store/store.h"
+
+namespace plugauth {
+
+struct ServerDeps {
+  const Config& config;
+  store::Store& store;
+  SigningKeys& signing_keys;
+  const Clock& clock;
+};
+
+class HttpServer {
+ public:
+  explicit HttpServer(ServerDeps deps);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds the configured listen address. Error names the address and why.
+  Status bind();
+  int port() const;
+  // Serves until stop(); returns once in-flight requests have finished.
+  void run();
+  // Safe from any thread, and more than once.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace plugauth
