@@ -1,0 +1,53 @@
+# plugauth — the two commands a developer needs:
+#   make run    install missing Debian build deps, build, start the daemon on 127.0.0.1:7070
+#   make test   install deps, build, run every test suite (release + ASan/UBSan)
+.PHONY: all deps deps-test build build-asan run test test-release test-asan check bench clean format
+
+JOBS      ?= 2
+BUILD     := build
+ASAN      := build/asan
+DEPS_DIR  := $(CURDIR)/build/_deps
+CMAKE_ARGS = -DPLUGAUTH_DEPS_DIR=$(DEPS_DIR) -Wno-dev
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+deps-test:
+	@scripts/deps.sh test
+
+$(BUILD)/Makefile: CMakeLists.txt
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
+
+build: deps $(BUILD)/Makefile
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS)
+
+build-asan: deps
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLUGAUTH_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(ASAN) -j$(JOBS)
+
+run: build
+	./$(BUILD)/plugauth serve
+
+test-release: deps-test build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: deps-test build-asan
+	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+test: test-release test-asan
+
+check: test
+
+bench: build
+	@scripts/bench.sh
+
+format:
+	@clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+clean:
+	rm -rf $(BUILD)

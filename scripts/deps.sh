@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages plugauth needs to build and test, if any are
+# missing. Idempotent and quiet when everything is present. Uses sudo when
+# not root. Packages come from the machine's configured Debian archive.
+#
+# usage: deps.sh build|test
+set -euo pipefail
+
+build_pkgs=(g++ cmake make pkg-config file patch xz-utils ca-certificates
+            libsqlitecpp-dev libsqlite3-dev libsodium-dev picojson-dev catch2 libssl-dev)
+test_pkgs=(systemd curl python3)
+
+case "${1:-build}" in
+  build) want=("${build_pkgs[@]}") ;;
+  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+  *) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+esac
+
+missing=()
+for p in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "deps.sh: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+echo "deps.sh: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >&2
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
