@@ -18,49 +18,71 @@
 namespace plugauth::cli {
 namespace {
 
-// Notices what CLI commands changed in the shared database (PRAGMA
-// data_version moves when another connection commits) and refreshes the
-// daemon's caches within kPollInterval; rotates the signing key when due.
-class ChangeWatcher {
+// The daemon's background work, every kPollInterval: notice what CLI
+// commands changed in the shared database (PRAGMA data_version moves when
+// another connection commits) and drop the caches that depend on it; write
+// the queued audit events and key last-use times; now and then rotate the
+// signing key when due and enforce audit retention.
+class Housekeeper {
  public:
   static constexpr auto kPollInterval = std::chrono::milliseconds(200);
-  static constexpr auto kRotationCheckInterval = std::chrono::minutes(10);
+  static constexpr auto kSlowInterval = std::chrono::minutes(10);
 
-  explicit ChangeWatcher(App& app) : app_(app), thread_([this] { loop(); }) {}
-  ~ChangeWatcher() {
+  Housekeeper(App& app, Verifier& verifier, store::AuditQueue& audit)
+      : app_(app), verifier_(verifier), audit_(audit), thread_([this] { loop(); }) {}
+  ~Housekeeper() {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
     }
     cv_.notify_all();
     thread_.join();
+    flush();  // nothing queued is lost on a clean stop
   }
 
  private:
+  void flush() {
+    try {
+      audit_.flush(*app_.store);
+      app_.store->touch_api_keys(verifier_.take_key_usage());
+    } catch (const std::exception& e) {
+      log_error(std::string("writing audit events failed: ") + e.what());
+    }
+  }
+
+  void slow_work() {
+    auto kid = app_.signing_keys->ensure_current();
+    if (!kid) log_error("signing key rotation failed: " + kid.error().message);
+    else if (!kid->empty()) log_info("rotated signing key; new kid " + *kid);
+    app_.store->delete_audit_events_before(app_.clock.now() - app_.config.audit_retention);
+  }
+
   void loop() {
     int64_t seen = app_.store->data_version();
-    auto next_rotation_check = std::chrono::steady_clock::now() + kRotationCheckInterval;
+    auto next_slow = std::chrono::steady_clock::now();
     std::unique_lock lock(mu_);
     while (!cv_.wait_for(lock, kPollInterval, [this] { return stopping_; })) {
       try {
-        int64_t now_version = app_.store->data_version();
-        if (now_version != seen) {
-          seen = now_version;
+        int64_t version = app_.store->data_version();
+        if (version != seen) {
+          seen = version;
+          verifier_.invalidate();
           if (auto st = app_.signing_keys->reload(); !st) log_error(st.error().message);
         }
-        if (std::chrono::steady_clock::now() >= next_rotation_check) {
-          next_rotation_check = std::chrono::steady_clock::now() + kRotationCheckInterval;
-          auto kid = app_.signing_keys->ensure_current();
-          if (!kid) log_error("signing key rotation failed: " + kid.error().message);
-          else if (!kid->empty()) log_info("rotated signing key; new kid " + *kid);
+        flush();
+        if (std::chrono::steady_clock::now() >= next_slow) {
+          next_slow = std::chrono::steady_clock::now() + kSlowInterval;
+          slow_work();
         }
       } catch (const std::exception& e) {
-        log_error(std::string("background refresh failed: ") + e.what());
+        log_error(std::string("background work failed: ") + e.what());
       }
     }
   }
 
   App& app_;
+  Verifier& verifier_;
+  store::AuditQueue& audit_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
@@ -89,7 +111,10 @@ int serve(Invocation& inv) {
   for (const auto& n : app.notices) log_info(n);
   for (const auto& w : config_warnings(app.config)) log_warn(w);
 
-  HttpServer server(ServerDeps{app.config, *app.store, *app.signing_keys, app.clock});
+  Verifier verifier(*app.store, *app.crypto, app.clock, app.config);
+  store::AuditQueue audit;
+  Metrics metrics;
+  HttpServer server(ServerDeps{app.config, *app.store, *app.signing_keys, verifier, audit, metrics, app.clock});
   if (auto st = server.bind(); !st) return fail(inv, st.error().message);
 
   log_info("data directory " + app.config.data + "; database " + app.store->path() + " (schema v" +
@@ -101,7 +126,7 @@ int serve(Invocation& inv) {
            "`plugauth manifest --type oauth --client ID` (add --data " + app.config.data +
            " when running from another directory)");
 
-  auto watcher = std::make_unique<ChangeWatcher>(app);
+  auto housekeeper = std::make_unique<Housekeeper>(app, verifier, audit);
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
@@ -116,7 +141,7 @@ int serve(Invocation& inv) {
 
   pthread_kill(signal_thread.native_handle(), SIGUSR1);
   signal_thread.join();
-  watcher.reset();
+  housekeeper.reset();
   opened.value().reset();  // flushes and closes the database
   log_info("stopped");
   return kExitOk;

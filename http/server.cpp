@@ -8,6 +8,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "http/gateway.h"
 
 namespace plugauth {
 namespace {
@@ -54,6 +55,12 @@ void HttpServer::Impl::configure() {
   svr.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
   svr.set_keep_alive_max_count(kKeepAliveMaxRequests);
   svr.set_tcp_nodelay(true);
+  // httplib's default sets SO_REUSEPORT, which lets a second daemon bind the
+  // same port and silently take half the connections. SO_REUSEADDR only.
+  svr.set_socket_options([](socket_t sock) {
+    int one = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  });
 
   svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
     request_started = std::chrono::steady_clock::now();
@@ -65,12 +72,18 @@ void HttpServer::Impl::configure() {
   // One line per request: method, path without its query string, status,
   // duration, client address. Never headers, bodies or query strings.
   svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() -
-                                                                    request_started)
-                  .count();
+    // A request refused while parsing (e.g. too many headers) never reached
+    // the pre-routing handler: it has no start time.
+    std::string duration = "-";
+    if (request_started != std::chrono::steady_clock::time_point{}) {
+      duration = std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                    std::chrono::steady_clock::now() - request_started)
+                                    .count()) +
+                 "us";
+    }
+    request_started = {};
     std::string path = req.path.substr(0, std::min<size_t>(req.path.size(), 256));
-    log_info(req.method + " " + path + " " + std::to_string(res.status) + " " + std::to_string(us) + "us " +
-             req.remote_addr);
+    log_info(req.method + " " + path + " " + std::to_string(res.status) + " " + duration + " " + req.remote_addr);
   });
 
   // An exception is a bug or a database failure: the client learns nothing
@@ -116,6 +129,8 @@ void HttpServer::Impl::routes() {
     // Public keys: cacheable, briefly, so rotation reaches verifiers soon.
     res.set_header("Cache-Control", "public, max-age=300");
   });
+
+  register_gateway_routes(svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});
 }
 
 HttpServer::HttpServer(ServerDeps deps) : impl_(std::make_unique<Impl>(deps)) {

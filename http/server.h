@@ -11,6 +11,9 @@
 #include <string>
 
 #include "auth/signing_keys.h"
+#include "auth/verifier.h"
+#include "http/metrics.h"
+#include "store/audit_queue.h"
 #include "common/clock.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -21,6 +24,9 @@ struct ServerDeps {
   const Config& config;
   store::Store& store;
   SigningKeys& signing_keys;
+  Verifier& verifier;
+  store::AuditQueue& audit;
+  Metrics& metrics;
   const Clock& clock;
 };
 

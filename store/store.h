@@ -20,6 +20,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/result.h"
@@ -55,6 +56,48 @@ struct AuditEvent {
   int status = 0;
   std::string client_ip;
   std::string detail;  // never a secret
+};
+
+struct UserRecord {
+  std::string id;    // the stable `sub`
+  std::string name;
+  std::string password_hash;
+  std::vector<std::string> roles;
+  bool mfa = false;
+  int64_t created_at = 0;
+};
+
+struct RoleRecord {
+  std::string name;
+  std::string scopes;  // space-separated; "*" means every known scope
+};
+
+struct ApiKeyRecord {
+  std::string key_id;
+  std::string kind;       // "user" | "service"
+  std::string user_id;    // kind == "user"
+  std::string user_name;  // kind == "user"
+  std::string service;    // kind == "service"
+  std::string name;
+  std::string secret_hash;
+  std::optional<std::string> scope;  // nullopt: what the user's roles allow
+  int64_t created_at = 0;
+  std::optional<int64_t> expires_at;
+  std::optional<int64_t> last_used_at;
+  std::optional<int64_t> revoked_at;
+};
+
+struct VerificationToken {
+  std::string service;
+  std::string token;
+  int64_t created_at = 0;
+};
+
+struct AuditQuery {
+  std::optional<int64_t> since;
+  std::string action;     // exact, or empty for all
+  std::string client_id;  // matches client_id or key_id; empty for all
+  int limit = 100;
 };
 
 class Store {
@@ -93,9 +136,51 @@ class Store {
   // --- audit ----------------------------------------------------------------
   // Appends a batch in one transaction (audit is written off the hot path).
   void append_audit_events(const std::vector<AuditEvent>& events);
+  // Newest first.
+  std::vector<AuditEvent> audit_events(const AuditQuery& query);
+  // Retention: removes events older than `before`. Returns how many.
+  int delete_audit_events_before(int64_t before);
+
+  // --- users and roles (store/users.cpp) ------------------------------------
+  // Creates the user with `roles` (which must exist). False if the name is taken.
+  bool create_user(const UserRecord& user, int64_t now);
+  std::optional<UserRecord> find_user_by_name(const std::string& name);
+  std::optional<UserRecord> find_user_by_id(const std::string& id);
+  std::vector<UserRecord> users();
+  // Deletes the user and everything that belongs to them (keys, sessions,
+  // grants); the id is kept in retired_user_ids so it is never reused.
+  bool remove_user(const std::string& name, int64_t now);
+  bool user_id_ever_used(const std::string& id);
+  bool set_password(const std::string& name, const std::string& password_hash, int64_t now);
+  // Creates the role or replaces its scopes.
+  void upsert_role(const std::string& name, const std::string& scopes, int64_t now);
+  std::vector<RoleRecord> roles();
+  // False if there is no such role. The built-in role "user" cannot be removed.
+  bool remove_role(const std::string& name);
+  // Adds roles to a user (all must exist); false if the user or a role is missing.
+  bool grant_roles(const std::string& user_name, const std::vector<std::string>& roles);
+
+  // --- API keys and service tokens (store/keys.cpp) -------------------------
+  void insert_api_key(const ApiKeyRecord& key);
+  // With the owning user's name; nullopt if there is no such key.
+  std::optional<ApiKeyRecord> find_api_key(const std::string& key_id);
+  // All keys, or one user's; newest first.
+  std::vector<ApiKeyRecord> api_keys(const std::optional<std::string>& user_name);
+  // False if there is no such key or it was already revoked.
+  bool revoke_api_key(const std::string& key_id, int64_t now);
+  // Batched bookkeeping from the hot path: key_id → last use time.
+  void touch_api_keys(const std::vector<std::pair<std::string, int64_t>>& last_used);
+
+  // --- verification tokens (store/keys.cpp) ---------------------------------
+  void set_verification_token(const std::string& service, const std::string& token, int64_t now);
+  std::vector<VerificationToken> verification_tokens();
+  bool remove_verification_token(const std::string& service);
 
  private:
   explicit Store(std::string path);
+  template <typename F>
+  auto with_db(const char* what, F&& body) -> decltype(body(std::declval<SQLite::Database&>()));
+
   std::string path_;
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;  // guarded by mu_

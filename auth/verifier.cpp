@@ -1,0 +1,161 @@
+#include "auth/verifier.h"
+
+namespace plugauth {
+namespace {
+
+ScopeSet configured_scopes(const Config& config) {
+  ScopeSet out;
+  for (const auto& [name, text] : config.scopes) out.insert(name);
+  for (const auto& r : config.resources) out.insert(r.scopes_supported.begin(), r.scopes_supported.end());
+  return out;
+}
+
+VerifyOutcome invalid(std::string description) {
+  VerifyOutcome o;
+  o.result = VerifyResult::InvalidToken;
+  o.error_description = std::move(description);
+  return o;
+}
+
+}  // namespace
+
+const char* credential_type_name(CredentialType type) {
+  switch (type) {
+    case CredentialType::OAuth: return "oauth";
+    case CredentialType::ApiKey: return "api_key";
+    case CredentialType::Service: return "service";
+    case CredentialType::Client: return "client";
+  }
+  return "unknown";
+}
+
+Verifier::Verifier(store::Store& store, const CryptoKeys& crypto, const Clock& clock, const Config& config)
+    : store_(store), crypto_(crypto), clock_(clock), config_(config) {}
+
+void Verifier::invalidate() {
+  std::unique_lock lock(cache_mu_);
+  cache_.clear();
+  policy_.reset();
+  ++generation_;
+}
+
+std::shared_ptr<const ScopePolicy> Verifier::scope_policy(uint64_t generation) {
+  {
+    std::shared_lock lock(cache_mu_);
+    if (policy_) return policy_;
+  }
+  std::map<std::string, std::string> roles;
+  for (const auto& r : store_.roles()) roles[r.name] = r.scopes;
+  auto policy = std::make_shared<const ScopePolicy>(roles, configured_scopes(config_));
+  std::unique_lock lock(cache_mu_);
+  if (generation != generation_) return policy;  // stale already: use once, do not keep
+  if (!policy_) policy_ = policy;
+  return policy_;
+}
+
+// Builds the cached decision for a well-formed key from its database row.
+std::shared_ptr<const Verifier::CachedKey> Verifier::lookup_key(const ParsedToken& parsed, uint64_t generation,
+                                                              const Bytes& hash) {
+  auto entry = std::make_shared<CachedKey>();
+  auto row = store_.find_api_key(parsed.id);
+  // The stored keyed hash must match: the id alone is public.
+  if (!row || !constant_time_equal(row->secret_hash, hash)) {
+    entry->reason = "unknown key";
+    return entry;
+  }
+  if (row->revoked_at) {
+    entry->reason = "key revoked";
+    return entry;
+  }
+  const bool is_service = row->kind == "service";
+  if ((parsed.type == TokenType::ServiceToken) != is_service) {
+    entry->reason = "unknown key";
+    return entry;
+  }
+  auto policy = scope_policy(generation);
+  auto identity = std::make_shared<Identity>();
+  identity->token_id = row->key_id;
+  identity->expires_at = row->expires_at;
+  if (is_service) {
+    identity->type = CredentialType::Service;
+    identity->subject = "service:" + row->service;
+    identity->client = row->service;
+    identity->scopes = row->scope ? parse_scopes(*row->scope) : policy->known();
+  } else {
+    auto user = store_.find_user_by_id(row->user_id);
+    if (!user) {
+      entry->reason = "unknown key";
+      return entry;
+    }
+    identity->type = CredentialType::ApiKey;
+    identity->subject = user->id;
+    identity->username = user->name;
+    // SPEC §8.7: never more than the user's roles allow now.
+    ScopeSet allowed = policy->allowed_for_roles(user->roles);
+    identity->scopes = row->scope ? intersect(parse_scopes(*row->scope), allowed) : allowed;
+  }
+  identity->scope = join_scopes(identity->scopes);
+  entry->valid = true;
+  entry->identity = std::move(identity);
+  return entry;
+}
+
+void Verifier::note_use(const CachedKey& entry, int64_t now) {
+  // At most one bookkeeping write per key per second reaches the shared map.
+  if (entry.last_touch.exchange(now, std::memory_order_relaxed) == now) return;
+  std::lock_guard lock(usage_mu_);
+  usage_[entry.identity->token_id] = now;
+}
+
+std::vector<std::pair<std::string, int64_t>> Verifier::take_key_usage() {
+  std::unordered_map<std::string, int64_t> taken;
+  {
+    std::lock_guard lock(usage_mu_);
+    taken.swap(usage_);
+  }
+  return {taken.begin(), taken.end()};
+}
+
+VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required) {
+  auto parsed = crypto_.parse_token(token);
+  if (!parsed || (parsed->type != TokenType::ApiKey && parsed->type != TokenType::ServiceToken))
+    return invalid("malformed or forged token");
+
+  const Bytes hash = crypto_.hash_secret(token);
+  std::shared_ptr<const CachedKey> entry;
+  uint64_t generation;
+  {
+    std::shared_lock lock(cache_mu_);
+    if (auto it = cache_.find(hash); it != cache_.end()) entry = it->second;
+    generation = generation_;
+  }
+  if (entry) {
+    hits_.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    misses_.fetch_add(1, std::memory_order_relaxed);
+    entry = lookup_key(*parsed, generation, hash);
+    std::unique_lock lock(cache_mu_);
+    if (generation == generation_) {
+      if (cache_.size() >= kMaxCacheEntries) cache_.clear();  // bounded; refills from the database
+      cache_.emplace(hash, entry);
+    }
+  }
+
+  if (!entry->valid) return invalid(entry->reason);
+  const int64_t now = clock_.now();
+  if (entry->identity->expires_at && *entry->identity->expires_at <= now) return invalid("key expired");
+  note_use(*entry, now);
+
+  VerifyOutcome o;
+  o.identity = entry->identity;
+  o.required = required;
+  if (!includes_all(entry->identity->scopes, required)) {
+    o.result = VerifyResult::InsufficientScope;
+    o.error_description = "the key lacks a required scope";
+    return o;
+  }
+  o.result = VerifyResult::Ok;
+  return o;
+}
+
+}  // namespace plugauth

@@ -1,0 +1,105 @@
+// The gateway decision behind /verify and /verify/batch: is this credential
+// valid now, whose is it, and does it carry the scopes this request needs?
+//
+// Hot path. A verified API key or service token is cached in memory, keyed
+// by its keyed hash (never the raw key), so a repeat costs one BLAKE2b and a
+// map lookup; a forged or mistyped key fails its MAC before any lookup. The
+// cache is dropped whenever the database changes (invalidate(), driven by
+// PRAGMA data_version), so a revocation or role change made by the CLI while
+// the daemon runs takes effect at the next request after it is noticed.
+// Nothing here writes to the database: last-use times are collected for a
+// background writer (take_key_usage()).
+//
+// Thread safety: all methods may be called concurrently.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "auth/crypto.h"
+#include "auth/scopes.h"
+#include "auth/signing_keys.h"
+#include "common/clock.h"
+#include "config/config.h"
+#include "store/store.h"
+
+namespace plugauth {
+
+enum class CredentialType { OAuth, ApiKey, Service, Client };
+const char* credential_type_name(CredentialType type);  // "oauth", "api_key", "service", "client"
+
+struct Identity {
+  CredentialType type = CredentialType::ApiKey;
+  std::string subject;   // user id, "service:<name>" or client_id
+  std::string username;  // users only
+  std::string client;    // OAuth client, or the service name of a service token
+  std::string token_id;  // key_id or jti, never a secret
+  ScopeSet scopes;       // what the credential may do now
+  std::string scope;     // the same, space-separated
+  std::optional<int64_t> expires_at;
+};
+
+enum class VerifyResult { Ok, NoCredentials, InvalidToken, InsufficientScope };
+
+struct VerifyOutcome {
+  VerifyResult result = VerifyResult::NoCredentials;
+  std::string error_description;  // for WWW-Authenticate; safe to send
+  ScopeSet required;              // the scopes the request needed
+  std::shared_ptr<const Identity> identity;  // set when the token itself was valid
+};
+
+class Verifier {
+ public:
+  Verifier(store::Store& store, const CryptoKeys& crypto, const Clock& clock, const Config& config);
+
+  VerifyOutcome verify(std::string_view token, const ScopeSet& required);
+
+  // Drops every cached decision (the database changed).
+  void invalidate();
+
+  // key_id → last time seen since the previous call, for the background writer.
+  std::vector<std::pair<std::string, int64_t>> take_key_usage();
+
+  uint64_t cache_hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t cache_misses() const { return misses_.load(std::memory_order_relaxed); }
+
+ private:
+  struct CachedKey {
+    bool valid = false;
+    std::string reason;  // when !valid
+    std::shared_ptr<const Identity> identity;
+    mutable std::atomic<int64_t> last_touch{0};
+  };
+
+  std::shared_ptr<const CachedKey> lookup_key(const ParsedToken& parsed, uint64_t generation, const Bytes& hash);
+  std::shared_ptr<const ScopePolicy> scope_policy(uint64_t generation);
+  void note_use(const CachedKey& entry, int64_t now);
+
+  store::Store& store_;
+  const CryptoKeys& crypto_;
+  const Clock& clock_;
+  const Config& config_;
+
+  static constexpr size_t kMaxCacheEntries = 50000;
+  std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const CachedKey>> cache_;  // guarded by cache_mu_
+  std::shared_ptr<const ScopePolicy> policy_;                                // guarded by cache_mu_
+  // Bumped by invalidate(): a decision computed from a read that began
+  // before an invalidation is not cached, so it cannot outlive the change.
+  uint64_t generation_ = 0;  // guarded by cache_mu_
+
+  std::mutex usage_mu_;
+  std::unordered_map<std::string, int64_t> usage_;  // guarded by usage_mu_
+
+  std::atomic<uint64_t> hits_{0};
+  std::atomic<uint64_t> misses_{0};
+};
+
+}  // namespace plugauth

@@ -1,0 +1,230 @@
+#include "http/gateway.h"
+
+#include <httplib.h>
+
+#include <chrono>
+#include <memory>
+
+#include "auth/credentials.h"
+#include "auth/routes.h"
+#include "common/json.h"
+
+namespace plugauth {
+namespace {
+
+constexpr size_t kMaxBatchTokens = 100;
+
+std::string quote_param(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
+  }
+  return out + "\"";
+}
+
+std::string path_only(std::string_view uri) { return std::string(uri.substr(0, uri.find_first_of("?#"))); }
+
+struct GatewayHandler {
+  GatewayDeps deps;
+  AddressMatcher trusted;
+
+  explicit GatewayHandler(GatewayDeps d) : deps(d), trusted(d.config.trusted_proxies) {}
+
+  // Forwarded headers count only when the peer is a trusted proxy.
+  std::string forwarded(const httplib::Request& req, const char* a, const char* b) const {
+    if (!trusted.contains(req.remote_addr)) return "";
+    if (req.has_header(a)) return req.get_header_value(a);
+    return req.get_header_value(b);
+  }
+
+  ScopeSet requested_scopes(const httplib::Request& req, const std::string& uri, const std::string& method) const {
+    ScopeSet required = required_scopes_for(deps.config.routes, uri, method);
+    auto range = req.params.equal_range("scope");
+    for (auto it = range.first; it != range.second; ++it) {
+      auto more = parse_scopes(it->second);
+      required.insert(more.begin(), more.end());
+    }
+    return required;
+  }
+
+  std::string resource_of(const httplib::Request& req) const {
+    std::string r = req.get_param_value("resource");
+    return r.empty() ? deps.config.resources.front().uri : r;
+  }
+
+  void audit_failure(const httplib::Request& req, const std::string& uri, const VerifyOutcome& o, int status) {
+    store::AuditEvent e;
+    e.at = deps.clock.now();
+    e.action = status == 403 ? "verify_forbidden" : "verify_failed";
+    if (o.identity) {
+      e.subject = o.identity->subject;
+      e.key_id = o.identity->token_id;
+      e.client_id = o.identity->client;
+    }
+    e.api_path = path_only(uri).substr(0, 512);
+    e.status = status;
+    e.client_ip = req.remote_addr;
+    e.detail = o.result == VerifyResult::InsufficientScope ? "needs scope: " + join_scopes(o.required)
+                                                            : o.error_description;
+    deps.audit.push(std::move(e));
+  }
+
+  void handle_verify(const httplib::Request& req, httplib::Response& res) {
+    const auto started = std::chrono::steady_clock::now();
+    std::string uri = forwarded(req, "X-Original-URI", "X-Forwarded-Uri");
+    std::string method = forwarded(req, "X-Original-Method", "X-Forwarded-Method");
+    if (method.empty()) method = req.method;
+    const ScopeSet required = requested_scopes(req, uri, method);
+
+    std::string custom;
+    if (!deps.config.api_key_header.empty()) custom = req.get_header_value(deps.config.api_key_header);
+    auto credential = extract_credential(req.get_header_value("Authorization"), custom);
+
+    VerifyOutcome outcome;
+    if (!credential) {
+      outcome.result = VerifyResult::NoCredentials;
+      outcome.required = required;
+    } else if (credential->malformed) {
+      outcome.result = VerifyResult::InvalidToken;
+      outcome.error_description = credential->problem;
+    } else {
+      outcome = deps.verifier.verify(credential->token, required);
+    }
+    render(req, res, uri, outcome);
+    deps.metrics.record_verify(outcome.identity.get(), outcome.result, std::chrono::steady_clock::now() - started);
+  }
+
+  void render(const httplib::Request& req, httplib::Response& res, const std::string& uri,
+              const VerifyOutcome& o) {
+    const std::string metadata = resource_metadata_url(deps.config, resource_of(req));
+    const std::string realm = "Bearer realm=" + quote_param(deps.config.issuer);
+    switch (o.result) {
+      case VerifyResult::Ok: {
+        const Identity& id = *o.identity;
+        res.status = 200;
+        res.set_header("X-Auth-Subject", id.subject);
+        if (!id.username.empty()) res.set_header("X-Auth-Username", id.username);
+        res.set_header("X-Auth-Scope", id.scope);
+        if (!id.client.empty()) res.set_header("X-Auth-Client", id.client);
+        res.set_header("X-Auth-Type", credential_type_name(id.type));
+        res.set_header("X-Auth-Token-Id", id.token_id);
+        return;
+      }
+      case VerifyResult::NoCredentials:
+        // RFC 6750 §3.1: no error code when the request had no credentials.
+        res.status = 401;
+        res.set_header("WWW-Authenticate", realm + ", resource_metadata=" + quote_param(metadata));
+        res.set_content(R"({"error":"invalid_request","error_description":"no credentials"})", "application/json");
+        return;
+      case VerifyResult::InvalidToken:
+        res.status = 401;
+        res.set_header("WWW-Authenticate", realm + ", error=\"invalid_token\", error_description=" +
+                                               quote_param(o.error_description) + ", resource_metadata=" + quote_param(metadata));
+        res.set_content(to_json(error_json("invalid_token", o.error_description)), "application/json");
+        audit_failure(req, uri, o, 401);
+        return;
+      case VerifyResult::InsufficientScope: {
+        const std::string scope = join_scopes(o.required);
+        res.status = 403;
+        res.set_header("WWW-Authenticate", realm + ", error=\"insufficient_scope\", scope=" + quote_param(scope) +
+                                               ", resource_metadata=" + quote_param(metadata));
+        res.set_content(to_json(error_json("insufficient_scope", "requires scope: " + scope)), "application/json");
+        audit_failure(req, uri, o, 403);
+        return;
+      }
+    }
+  }
+
+  static picojson::value error_json(const std::string& error, const std::string& description) {
+    picojson::object o;
+    o["error"] = picojson::value(error);
+    o["error_description"] = picojson::value(description);
+    return picojson::value(std::move(o));
+  }
+
+  void handle_batch(const httplib::Request& req, httplib::Response& res) {
+    auto bad = [&](const std::string& why) {
+      res.status = 400;
+      res.set_content(to_json(error_json("invalid_request", why)), "application/json");
+    };
+    auto body = parse_json_strict(req.body);
+    if (!body || !body->is<picojson::object>()) return bad("the body must be a JSON object");
+    const auto& o = body->get<picojson::object>();
+    auto tokens_it = o.find("tokens");
+    if (tokens_it == o.end() || !tokens_it->second.is<picojson::array>())
+      return bad("\"tokens\" must be an array of strings");
+    const auto& tokens = tokens_it->second.get<picojson::array>();
+    if (tokens.size() > kMaxBatchTokens) return bad("at most 100 tokens per batch");
+    ScopeSet required;
+    if (auto s = o.find("scope"); s != o.end()) {
+      if (!s->second.is<std::string>()) return bad("\"scope\" must be a string");
+      required = parse_scopes(s->second.get<std::string>());
+    }
+    if (auto r = o.find("resource"); r != o.end() && !r->second.is<std::string>())
+      return bad("\"resource\" must be a string");
+    for (const auto& t : tokens)
+      if (!t.is<std::string>()) return bad("\"tokens\" must be an array of strings");
+
+    picojson::array results;
+    for (const auto& t : tokens) {
+      const auto started = std::chrono::steady_clock::now();
+      VerifyOutcome v = deps.verifier.verify(t.get<std::string>(), required);
+      deps.metrics.record_verify(v.identity.get(), v.result, std::chrono::steady_clock::now() - started);
+      picojson::object r;
+      if (v.result == VerifyResult::Ok) {
+        const Identity& id = *v.identity;
+        r["active"] = picojson::value(true);
+        r["sub"] = picojson::value(id.subject);
+        r["scope"] = picojson::value(id.scope);
+        r["type"] = picojson::value(credential_type_name(id.type));
+        r["token_id"] = picojson::value(id.token_id);
+        if (!id.username.empty()) r["username"] = picojson::value(id.username);
+        if (!id.client.empty()) r["client_id"] = picojson::value(id.client);
+        if (id.expires_at) r["exp"] = picojson::value(static_cast<double>(*id.expires_at));
+      } else {
+        r["active"] = picojson::value(false);
+        r["error"] = picojson::value(v.result == VerifyResult::InsufficientScope ? "insufficient_scope" : "invalid_token");
+      }
+      results.emplace_back(std::move(r));
+    }
+    picojson::object out;
+    out["results"] = picojson::value(std::move(results));
+    res.status = 200;
+    res.set_content(to_json(picojson::value(std::move(out))), "application/json");
+  }
+};
+
+}  // namespace
+
+std::string resource_metadata_url(const Config& config, const std::string& resource) {
+  const std::string base = config.issuer + "/.well-known/oauth-protected-resource";
+  if (config.resources.empty() || resource == config.resources.front().uri) return base;
+  auto scheme_end = resource.find("://");
+  auto path_start = scheme_end == std::string::npos ? std::string::npos : resource.find('/', scheme_end + 3);
+  return path_start == std::string::npos ? base : base + resource.substr(path_start);
+}
+
+void register_gateway_routes(httplib::Server& server, GatewayDeps deps) {
+  auto handler = std::make_shared<GatewayHandler>(deps);
+  auto verify = [handler](const httplib::Request& req, httplib::Response& res) { handler->handle_verify(req, res); };
+  // Any method: the proxy may mirror the original one (HEAD is served by Get).
+  server.Get("/verify", verify);
+  server.Post("/verify", verify);
+  server.Put("/verify", verify);
+  server.Patch("/verify", verify);
+  server.Delete("/verify", verify);
+  server.Options("/verify", verify);
+  server.Post("/verify/batch",
+              [handler](const httplib::Request& req, httplib::Response& res) { handler->handle_batch(req, res); });
+  server.Get("/metrics", [handler](const httplib::Request&, httplib::Response& res) {
+    Metrics::Gauges g;
+    g.cache_hits = handler->deps.verifier.cache_hits();
+    g.cache_misses = handler->deps.verifier.cache_misses();
+    g.audit_queue_depth = handler->deps.audit.depth();
+    g.audit_dropped = handler->deps.audit.dropped();
+    res.set_content(handler->deps.metrics.render(g), "text/plain; version=0.0.4");
+  });
+}
+
+}  // namespace plugauth

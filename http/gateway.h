@@ -1,0 +1,30 @@
+// /verify, /verify/batch and /metrics: the HTTP face of auth/verifier.h.
+#pragma once
+
+#include "auth/verifier.h"
+#include "config/config.h"
+#include "http/address_matcher.h"
+#include "http/metrics.h"
+#include "store/audit_queue.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace plugauth {
+
+struct GatewayDeps {
+  const Config& config;
+  Verifier& verifier;
+  store::AuditQueue& audit;
+  Metrics& metrics;
+  const Clock& clock;
+};
+
+void register_gateway_routes(httplib::Server& server, GatewayDeps deps);
+
+// "<issuer>/.well-known/oauth-protected-resource[<path of resource>]" (RFC 9728
+// §3.1); the first configured resource is also served at the bare path.
+std::string resource_metadata_url(const Config& config, const std::string& resource);
+
+}  // namespace plugauth

@@ -1,0 +1,97 @@
+#include "http/metrics.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+namespace plugauth {
+namespace {
+
+constexpr const char* kTypeNames[Metrics::kTypes] = {"oauth", "api_key", "service", "client", "none"};
+constexpr const char* kOutcomeNames[Metrics::kOutcomes] = {"ok", "no_credentials", "invalid_token",
+                                                           "insufficient_scope"};
+
+size_t outcome_index(VerifyResult r) {
+  switch (r) {
+    case VerifyResult::Ok: return 0;
+    case VerifyResult::NoCredentials: return 1;
+    case VerifyResult::InvalidToken: return 2;
+    case VerifyResult::InsufficientScope: return 3;
+  }
+  return 2;
+}
+
+uint64_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace
+
+Metrics::Metrics() : started_(std::chrono::steady_clock::now()) {}
+
+void Metrics::record_verify(const Identity* identity, VerifyResult result, std::chrono::nanoseconds latency) {
+  size_t type = identity ? static_cast<size_t>(identity->type) : kTypes - 1;
+  verify_[type][outcome_index(result)].fetch_add(1, std::memory_order_relaxed);
+  const double seconds = std::chrono::duration<double>(latency).count();
+  size_t bucket = 0;
+  while (bucket < kLatencyBuckets.size() && seconds > kLatencyBuckets[bucket]) ++bucket;
+  latency_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
+  latency_count_.fetch_add(1, std::memory_order_relaxed);
+  latency_sum_ns_.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
+}
+
+std::string Metrics::render(const Gauges& g) const {
+  std::string out;
+  char line[512];
+  auto add = [&](const char* fmt, auto... args) {
+    std::snprintf(line, sizeof line, fmt, args...);
+    out += line;
+  };
+  out += "# HELP plugauth_verify_total /verify decisions by credential type and outcome.\n"
+         "# TYPE plugauth_verify_total counter\n";
+  for (size_t t = 0; t < kTypes; ++t)
+    for (size_t o = 0; o < kOutcomes; ++o)
+      add("plugauth_verify_total{type=\"%s\",outcome=\"%s\"} %llu\n", kTypeNames[t], kOutcomeNames[o],
+          static_cast<unsigned long long>(verify_[t][o].load(std::memory_order_relaxed)));
+
+  out += "# HELP plugauth_verify_duration_seconds Time spent deciding /verify requests.\n"
+         "# TYPE plugauth_verify_duration_seconds histogram\n";
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < kLatencyBuckets.size(); ++b) {
+    cumulative += latency_buckets_[b].load(std::memory_order_relaxed);
+    add("plugauth_verify_duration_seconds_bucket{le=\"%g\"} %llu\n", kLatencyBuckets[b],
+        static_cast<unsigned long long>(cumulative));
+  }
+  cumulative += latency_buckets_[kLatencyBuckets.size()].load(std::memory_order_relaxed);
+  add("plugauth_verify_duration_seconds_bucket{le=\"+Inf\"} %llu\n", static_cast<unsigned long long>(cumulative));
+  add("plugauth_verify_duration_seconds_sum %.9f\n",
+      static_cast<double>(latency_sum_ns_.load(std::memory_order_relaxed)) / 1e9);
+  add("plugauth_verify_duration_seconds_count %llu\n",
+      static_cast<unsigned long long>(latency_count_.load(std::memory_order_relaxed)));
+
+  add("# HELP plugauth_verify_cache_hits_total Verified-credential cache hits.\n"
+      "# TYPE plugauth_verify_cache_hits_total counter\nplugauth_verify_cache_hits_total %llu\n",
+      static_cast<unsigned long long>(g.cache_hits));
+  add("# HELP plugauth_verify_cache_misses_total Verified-credential cache misses.\n"
+      "# TYPE plugauth_verify_cache_misses_total counter\nplugauth_verify_cache_misses_total %llu\n",
+      static_cast<unsigned long long>(g.cache_misses));
+  add("# HELP plugauth_audit_queue_depth Audit events waiting to be written.\n"
+      "# TYPE plugauth_audit_queue_depth gauge\nplugauth_audit_queue_depth %zu\n",
+      g.audit_queue_depth);
+  add("# HELP plugauth_audit_dropped_total Audit events dropped because the queue was full.\n"
+      "# TYPE plugauth_audit_dropped_total counter\nplugauth_audit_dropped_total %llu\n",
+      static_cast<unsigned long long>(g.audit_dropped));
+  add("# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+      "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n",
+      static_cast<unsigned long long>(resident_bytes()));
+  add("# HELP plugauth_uptime_seconds Seconds since the daemon started.\n"
+      "# TYPE plugauth_uptime_seconds gauge\nplugauth_uptime_seconds %.3f\n",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  return out;
+}
+
+}  // namespace plugauth

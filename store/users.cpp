@@ -1,0 +1,176 @@
+// Users and roles.
+#include "store/store_internal.h"
+
+namespace plugauth::store {
+namespace {
+
+std::vector<std::string> roles_of(SQLite::Database& db, const std::string& user_id) {
+  SQLite::Statement st(db, "SELECT role FROM user_roles WHERE user_id = ? ORDER BY role");
+  st.bind(1, user_id);
+  std::vector<std::string> out;
+  while (st.executeStep()) out.push_back(st.getColumn(0).getString());
+  return out;
+}
+
+std::optional<UserRecord> read_user(SQLite::Database& db, const char* where, const std::string& value) {
+  SQLite::Statement st(db, std::string("SELECT id, name, password_hash, totp_sealed IS NOT NULL, created_at"
+                                       " FROM users WHERE ") + where + " = ?");
+  st.bind(1, value);
+  if (!st.executeStep()) return std::nullopt;
+  UserRecord u;
+  u.id = st.getColumn(0).getString();
+  u.name = st.getColumn(1).getString();
+  u.password_hash = st.getColumn(2).getString();
+  u.mfa = st.getColumn(3).getInt() != 0;
+  u.created_at = st.getColumn(4).getInt64();
+  u.roles = roles_of(db, u.id);
+  return u;
+}
+
+}  // namespace
+
+bool Store::create_user(const UserRecord& user, int64_t now) {
+  return with_db("create_user", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement exists(db, "SELECT 1 FROM users WHERE name = ?");
+    exists.bind(1, user.name);
+    if (exists.executeStep()) return false;
+    SQLite::Statement ins(db,
+                          "INSERT INTO users (id, name, password_hash, created_at, updated_at)"
+                          " VALUES (?, ?, ?, ?, ?)");
+    ins.bind(1, user.id);
+    ins.bind(2, user.name);
+    ins.bind(3, user.password_hash);
+    ins.bind(4, now);
+    ins.bind(5, now);
+    ins.exec();
+    SQLite::Statement role(db, "INSERT INTO user_roles (user_id, role) VALUES (?, ?)");
+    for (const auto& r : user.roles) {
+      role.bind(1, user.id);
+      role.bind(2, r);
+      role.exec();
+      role.reset();
+    }
+    tx.commit();
+    return true;
+  });
+}
+
+std::optional<UserRecord> Store::find_user_by_name(const std::string& name) {
+  return with_db("find_user_by_name", [&](SQLite::Database& db) { return read_user(db, "name", name); });
+}
+
+std::optional<UserRecord> Store::find_user_by_id(const std::string& id) {
+  return with_db("find_user_by_id", [&](SQLite::Database& db) { return read_user(db, "id", id); });
+}
+
+std::vector<UserRecord> Store::users() {
+  return with_db("users", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT id, name, totp_sealed IS NOT NULL, created_at FROM users ORDER BY name");
+    std::vector<UserRecord> out;
+    while (st.executeStep()) {
+      UserRecord u;
+      u.id = st.getColumn(0).getString();
+      u.name = st.getColumn(1).getString();
+      u.mfa = st.getColumn(2).getInt() != 0;
+      u.created_at = st.getColumn(3).getInt64();
+      out.push_back(std::move(u));
+    }
+    for (auto& u : out) u.roles = roles_of(db, u.id);
+    return out;
+  });
+}
+
+bool Store::remove_user(const std::string& name, int64_t now) {
+  return with_db("remove_user", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement find(db, "SELECT id FROM users WHERE name = ?");
+    find.bind(1, name);
+    if (!find.executeStep()) return false;
+    std::string id = find.getColumn(0).getString();
+    SQLite::Statement retire(db, "INSERT OR IGNORE INTO retired_user_ids (id, removed_at) VALUES (?, ?)");
+    retire.bind(1, id);
+    retire.bind(2, now);
+    retire.exec();
+    // Keys, roles, sessions and grant families go by ON DELETE CASCADE.
+    SQLite::Statement del(db, "DELETE FROM users WHERE id = ?");
+    del.bind(1, id);
+    del.exec();
+    tx.commit();
+    return true;
+  });
+}
+
+bool Store::user_id_ever_used(const std::string& id) {
+  return with_db("user_id_ever_used", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT 1 FROM users WHERE id = ?1 UNION ALL SELECT 1 FROM retired_user_ids WHERE id = ?1");
+    st.bind(1, id);
+    return st.executeStep();
+  });
+}
+
+bool Store::set_password(const std::string& name, const std::string& password_hash, int64_t now) {
+  return with_db("set_password", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "UPDATE users SET password_hash = ?, updated_at = ? WHERE name = ?");
+    st.bind(1, password_hash);
+    st.bind(2, now);
+    st.bind(3, name);
+    return st.exec() == 1;
+  });
+}
+
+void Store::upsert_role(const std::string& name, const std::string& scopes, int64_t now) {
+  with_db("upsert_role", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "INSERT INTO roles (name, scopes, created_at) VALUES (?, ?, ?)"
+                         " ON CONFLICT(name) DO UPDATE SET scopes = excluded.scopes");
+    st.bind(1, name);
+    st.bind(2, scopes);
+    st.bind(3, now);
+    st.exec();
+  });
+}
+
+std::vector<RoleRecord> Store::roles() {
+  return with_db("roles", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT name, scopes FROM roles ORDER BY name");
+    std::vector<RoleRecord> out;
+    while (st.executeStep()) out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString()});
+    return out;
+  });
+}
+
+bool Store::remove_role(const std::string& name) {
+  if (name == "user") return false;
+  return with_db("remove_role", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "DELETE FROM roles WHERE name = ?");
+    st.bind(1, name);
+    return st.exec() == 1;
+  });
+}
+
+bool Store::grant_roles(const std::string& user_name, const std::vector<std::string>& roles) {
+  return with_db("grant_roles", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement find(db, "SELECT id FROM users WHERE name = ?");
+    find.bind(1, user_name);
+    if (!find.executeStep()) return false;
+    std::string id = find.getColumn(0).getString();
+    SQLite::Statement role_exists(db, "SELECT 1 FROM roles WHERE name = ?");
+    SQLite::Statement ins(db, "INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)");
+    for (const auto& r : roles) {
+      role_exists.bind(1, r);
+      bool exists = role_exists.executeStep();
+      role_exists.reset();
+      if (!exists) return false;  // rolls back
+      ins.bind(1, id);
+      ins.bind(2, r);
+      ins.exec();
+      ins.reset();
+    }
+    tx.commit();
+    return true;
+  });
+}
+
+}  // namespace plugauth::store
