@@ -10,6 +10,8 @@
 #include <iostream>
 
 #include "cli/app.h"
+#include "cli/format.h"
+#include "cli/identity_commands.h"
 #include "cli/serve.h"
 #include "common/log.h"
 
@@ -17,15 +19,6 @@ extern char** environ;
 
 namespace plugauth::cli {
 namespace {
-
-std::string iso_time(int64_t t) {
-  char buf[32];
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 int cmd_version(Invocation& inv) {
   if (inv.json) {
@@ -41,18 +34,14 @@ int cmd_version(Invocation& inv) {
   return kExitOk;
 }
 
-void print_notices(Invocation& inv, const App& app) {
-  for (const auto& n : app.notices) *inv.err << "plugauth: " << n << "\n";
-}
-
 picojson::value key_info_json(const SigningKeyInfo& k) {
   picojson::object o;
   o["kid"] = picojson::value(k.kid);
   o["alg"] = picojson::value(k.alg);
   o["created_at"] = picojson::value(iso_time(k.created_at));
   o["current"] = picojson::value(k.current);
-  o["retired_at"] = k.retired_at ? picojson::value(iso_time(*k.retired_at)) : picojson::value();
-  o["expires_at"] = k.expires_at ? picojson::value(iso_time(*k.expires_at)) : picojson::value();
+  o["retired_at"] = json_time(k.retired_at);
+  o["expires_at"] = json_time(k.expires_at);
   return picojson::value(o);
 }
 
@@ -198,6 +187,8 @@ int run_main(int argc, char** argv) {
   ::umask(077);  // every file plugauth creates is private to its user
   Cli cli;
   register_core_commands(cli);
+  register_identity_commands(cli);
+  register_info_commands(cli);
   Invocation inv;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     std::string kv(*e);

@@ -1,0 +1,31 @@
+#include "cli/format.h"
+
+#include <ctime>
+#include <ostream>
+
+namespace plugauth::cli {
+
+std::string iso_time(int64_t t) {
+  char buf[32];
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+picojson::value json_time(const std::optional<int64_t>& t) {
+  return t ? picojson::value(iso_time(*t)) : picojson::value();
+}
+
+void print_notices(Invocation& inv, const App& app) {
+  for (const auto& n : app.notices) *inv.err << "plugauth: " << n << "\n";
+}
+
+bool valid_name(const std::string& name) {
+  if (name.empty() || name.size() > 64 || name[0] == '-') return false;
+  return name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@+-") ==
+         std::string::npos;
+}
+
+}  // namespace plugauth::cli
