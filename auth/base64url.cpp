@@ -25,8 +25,8 @@ std::optional<std::string> base64url_decode(std::string_view text) {
   std::string out(text.size() * 3 / 4 + 1, '\0');
   size_t decoded_len = 0;
   const char* end = nullptr;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
-                        text.size(), nullptr, &decoded_len, &end, kVariant) != 0 ||
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(),
+                        nullptr, &decoded_len, &end, kVariant) != 0 ||
       end != text.data() + text.size()) {
     return std::nullopt;
   }
@@ -36,8 +36,7 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 
 std::string hex_encode(std::string_view bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
+  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
   out.resize(bytes.size() * 2);
   return out;
 }

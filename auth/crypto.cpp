@@ -79,7 +79,9 @@ bool is_hex(std::string_view s) {
   return true;
 }
 
-std::string errno_text(int error) { return std::strerror(error); }
+std::string errno_text(int error) {
+  return std::strerror(error);
+}
 
 class FileDescriptor {
  public:
@@ -100,13 +102,14 @@ Result<SecretKey> parse_master_key(std::string_view content, const std::string& 
   if (content.size() == SecretKey::kSize) {
     // 32 hex digits are far likelier a hex key cut in half than raw bytes.
     if (is_hex(content)) {
-      return make_error("master key file " + path + " holds 32 hex digits; a key is 64 hex digits or 32 raw bytes");
+      return make_error("master key file " + path +
+                        " holds 32 hex digits; a key is 64 hex digits or 32 raw bytes");
     }
     return SecretKey(content);
   }
   std::string_view text = content;
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
-                           text.back() == '\t')) {
+  while (!text.empty() &&
+         (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' || text.back() == '\t')) {
     text.remove_suffix(1);
   }
   if (text.size() != 2 * SecretKey::kSize || !is_hex(text)) {
@@ -115,9 +118,8 @@ Result<SecretKey> parse_master_key(std::string_view content, const std::string& 
   }
   SecretKey key;
   size_t decoded = 0;
-  if (sodium_hex2bin(key.data(), SecretKey::kSize, text.data(), text.size(), nullptr, &decoded,
-                     nullptr) != 0 ||
-      decoded != SecretKey::kSize) {
+  int rc = sodium_hex2bin(key.data(), SecretKey::kSize, text.data(), text.size(), nullptr, &decoded, nullptr);
+  if (rc != 0 || decoded != SecretKey::kSize) {
     return make_error("master key file " + path + " is not valid hex");
   }
   return key;
@@ -205,9 +207,13 @@ void fsync_directory(const std::string& dir) {
 
 }  // namespace
 
-bool crypto_init() { return sodium_init() >= 0; }
+bool crypto_init() {
+  return sodium_init() >= 0;
+}
 
-SecretKey::SecretKey() { bytes_.fill(0); }
+SecretKey::SecretKey() {
+  bytes_.fill(0);
+}
 
 SecretKey::SecretKey(std::string_view bytes) {
   if (bytes.size() != kSize) throw std::invalid_argument("SecretKey needs exactly 32 bytes");
@@ -226,7 +232,9 @@ SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
   return *this;
 }
 
-SecretKey::~SecretKey() { sodium_memzero(bytes_.data(), kSize); }
+SecretKey::~SecretKey() {
+  sodium_memzero(bytes_.data(), kSize);
+}
 
 Result<LoadedMasterKey> load_or_create_master_key(const MasterKeyLocation& where, Random& random) {
   // $CREDENTIALS_DIRECTORY may be set for other credentials only, so a
@@ -267,21 +275,29 @@ Result<LoadedMasterKey> load_or_create_master_key(const MasterKeyLocation& where
 
 const char* token_prefix(TokenType type) {
   switch (type) {
-    case TokenType::ApiKey: return "pak";
-    case TokenType::ServiceToken: return "pas";
-    case TokenType::ClientSecret: return "pac";
-    case TokenType::AuthorizationCode: return "paa";
-    case TokenType::RefreshToken: return "par";
-    case TokenType::RegistrationToken: return "pag";
-    case TokenType::Session: return "pax";
+    case TokenType::ApiKey:
+      return "pak";
+    case TokenType::ServiceToken:
+      return "pas";
+    case TokenType::ClientSecret:
+      return "pac";
+    case TokenType::AuthorizationCode:
+      return "paa";
+    case TokenType::RefreshToken:
+      return "par";
+    case TokenType::RegistrationToken:
+      return "pag";
+    case TokenType::Session:
+      return "pax";
   }
   return "";
 }
 
 namespace {
 constexpr TokenType kAllTokenTypes[] = {
-    TokenType::ApiKey,       TokenType::ServiceToken,      TokenType::ClientSecret,
-    TokenType::AuthorizationCode, TokenType::RefreshToken, TokenType::RegistrationToken,
+    TokenType::ApiKey,       TokenType::ServiceToken,
+    TokenType::ClientSecret, TokenType::AuthorizationCode,
+    TokenType::RefreshToken, TokenType::RegistrationToken,
     TokenType::Session,
 };
 }  // namespace
@@ -304,8 +320,8 @@ Bytes CryptoKeys::seal(std::string_view plaintext, std::string_view context, Ran
   random.fill(out, kNonce);
   unsigned long long ciphertext_len = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(out + kNonce, &ciphertext_len, as_uchars(plaintext),
-                                             plaintext.size(), as_uchars(context), context.size(),
-                                             nullptr, out, seal_key_.data());
+                                             plaintext.size(), as_uchars(context), context.size(), nullptr,
+                                             out, seal_key_.data());
   sealed.resize(kNonce + ciphertext_len);
   return sealed;
 }
@@ -347,8 +363,7 @@ std::optional<ParsedToken> CryptoKeys::parse_token(std::string_view token) const
   std::string_view prefix = token.substr(0, kPrefixLength);
   std::string_view id = token.substr(kPrefixLength + 1, kTokenIdLength);
   std::string_view body = token.substr(kPrefixLength + 1 + kTokenIdLength + 1);
-  if (token[kPrefixLength] != '_' || token[kPrefixLength + 1 + kTokenIdLength] != '_' ||
-      !is_lower_hex(id)) {
+  if (token[kPrefixLength] != '_' || token[kPrefixLength + 1 + kTokenIdLength] != '_' || !is_lower_hex(id)) {
     return std::nullopt;
   }
   std::optional<TokenType> type;

@@ -33,8 +33,7 @@ Result<DecodedJws, JwtError> decode_compact(std::string_view token) {
   size_t first_dot = token.find('.');
   if (first_dot == std::string_view::npos) return JwtError::Malformed;
   size_t second_dot = token.find('.', first_dot + 1);
-  if (second_dot == std::string_view::npos ||
-      token.find('.', second_dot + 1) != std::string_view::npos) {
+  if (second_dot == std::string_view::npos || token.find('.', second_dot + 1) != std::string_view::npos) {
     return JwtError::Malformed;
   }
   auto header = base64url_decode(token.substr(0, first_dot));
@@ -124,8 +123,8 @@ Bytes sign_bytes(JwtAlg alg, std::string_view secret, std::string_view signing_i
       }
       Bytes signature(crypto_sign_BYTES, '\0');
       crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr,
-                           reinterpret_cast<const unsigned char*>(signing_input.data()),
-                           signing_input.size(), reinterpret_cast<const unsigned char*>(secret.data()));
+                           reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+                           reinterpret_cast<const unsigned char*>(secret.data()));
       return signature;
     }
     case JwtAlg::HS256:
@@ -218,8 +217,10 @@ Result<AccessTokenClaims, JwtError> read_claims(const picojson::object& payload,
 
 const char* jwt_alg_name(JwtAlg alg) {
   switch (alg) {
-    case JwtAlg::EdDSA: return "EdDSA";
-    case JwtAlg::HS256: return "HS256";
+    case JwtAlg::EdDSA:
+      return "EdDSA";
+    case JwtAlg::HS256:
+      return "HS256";
   }
   return "";
 }
@@ -260,31 +261,49 @@ std::string sign_access_token(const AccessTokenClaims& claims, const SigningKey&
 
 const char* describe(JwtError error) {
   switch (error) {
-    case JwtError::Malformed: return "token is not a compact JWS";
-    case JwtError::BadBase64: return "token part is not base64url";
-    case JwtError::BadJson: return "token header or payload is not a JSON object";
-    case JwtError::NotUtf8: return "token header or payload is not UTF-8";
-    case JwtError::DuplicateMember: return "token JSON repeats a member";
-    case JwtError::AlgNone: return "unsigned tokens are not accepted";
-    case JwtError::UnsupportedAlg: return "token algorithm is not supported";
-    case JwtError::BadType: return "token type is not at+jwt";
-    case JwtError::MissingKid: return "token has no key id";
-    case JwtError::UnknownKid: return "token key id is unknown";
-    case JwtError::AlgMismatch: return "token algorithm does not match its key";
-    case JwtError::UnsupportedCrit: return "token has a critical header that is not understood";
-    case JwtError::BadSignature: return "token signature is invalid";
-    case JwtError::MissingExp: return "token has no expiry";
-    case JwtError::Expired: return "token has expired";
-    case JwtError::NotYetValid: return "token is not yet valid";
-    case JwtError::WrongIssuer: return "token issuer is not accepted";
-    case JwtError::WrongAudience: return "token audience is not accepted";
-    case JwtError::BadClaims: return "token claims have the wrong type";
+    case JwtError::Malformed:
+      return "token is not a compact JWS";
+    case JwtError::BadBase64:
+      return "token part is not base64url";
+    case JwtError::BadJson:
+      return "token header or payload is not a JSON object";
+    case JwtError::NotUtf8:
+      return "token header or payload is not UTF-8";
+    case JwtError::DuplicateMember:
+      return "token JSON repeats a member";
+    case JwtError::AlgNone:
+      return "unsigned tokens are not accepted";
+    case JwtError::UnsupportedAlg:
+      return "token algorithm is not supported";
+    case JwtError::BadType:
+      return "token type is not at+jwt";
+    case JwtError::MissingKid:
+      return "token has no key id";
+    case JwtError::UnknownKid:
+      return "token key id is unknown";
+    case JwtError::AlgMismatch:
+      return "token algorithm does not match its key";
+    case JwtError::UnsupportedCrit:
+      return "token has a critical header that is not understood";
+    case JwtError::BadSignature:
+      return "token signature is invalid";
+    case JwtError::MissingExp:
+      return "token has no expiry";
+    case JwtError::Expired:
+      return "token has expired";
+    case JwtError::NotYetValid:
+      return "token is not yet valid";
+    case JwtError::WrongIssuer:
+      return "token issuer is not accepted";
+    case JwtError::WrongAudience:
+      return "token audience is not accepted";
+    case JwtError::BadClaims:
+      return "token claims have the wrong type";
   }
   return "invalid token";
 }
 
-Result<AccessTokenClaims, JwtError> verify_access_token(std::string_view token,
-                                                        const KeyLookup& keys,
+Result<AccessTokenClaims, JwtError> verify_access_token(std::string_view token, const KeyLookup& keys,
                                                         const JwtVerifyOptions& options) {
   auto jws = decode_compact(token);
   if (!jws.ok()) return jws.error();

@@ -1,7 +1,6 @@
 #include "auth/base64url.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 #include "auth/crypto.h"

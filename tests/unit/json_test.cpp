@@ -1,7 +1,6 @@
 #include "common/json.h"
 
 #include <catch2/catch.hpp>
-
 #include <string>
 
 using plugauth::is_valid_utf8;
@@ -9,7 +8,9 @@ using plugauth::parse_json_strict;
 
 namespace {
 
-std::string nested_arrays(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
+std::string nested_arrays(int depth) {
+  return std::string(depth, '[') + std::string(depth, ']');
+}
 
 std::string nested_objects(int depth) {
   std::string text;
@@ -49,9 +50,9 @@ TEST_CASE("the same member name in two different objects is allowed") {
 
 TEST_CASE("JSON that is not valid UTF-8 is rejected (RFC 8259 §8.1)") {
   CHECK_FALSE(parse_json_strict("{\"a\":\"\xff\"}").ok());
-  CHECK_FALSE(parse_json_strict("{\"a\":\"\xc3\"}").ok());       // truncated sequence
-  CHECK_FALSE(parse_json_strict("{\"a\":\"\x80\"}").ok());       // lone continuation byte
-  CHECK_FALSE(parse_json_strict("{\"\xed\xa0\x80\":1}").ok());   // UTF-16 surrogate
+  CHECK_FALSE(parse_json_strict("{\"a\":\"\xc3\"}").ok());      // truncated sequence
+  CHECK_FALSE(parse_json_strict("{\"a\":\"\x80\"}").ok());      // lone continuation byte
+  CHECK_FALSE(parse_json_strict("{\"\xed\xa0\x80\":1}").ok());  // UTF-16 surrogate
   CHECK(parse_json_strict("{\"a\":\"caf\xc3\xa9 \xf0\x9f\x98\x80\"}").ok());
 }
 
