@@ -8,7 +8,11 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config file patch xz-utils ca-certificates
             libsqlitecpp-dev libsqlite3-dev libsodium-dev picojson-dev catch2 libssl-dev)
-test_pkgs=(systemd curl python3)
+# nginx-light and caddy: the real reverse proxies the examples test runs in front
+# of plugauth (tests/examples/gateway_test.sh). On a host where installing them
+# starts their default services on port 80, the test is unaffected: it runs its
+# own instances on free loopback ports with its own configs.
+test_pkgs=(systemd curl python3 nginx-light caddy)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;

@@ -1,0 +1,347 @@
+#!/usr/bin/env bash
+# Runs the shipped reverse-proxy examples for real: for each of nginx
+# (examples/nginx/plugauth.conf, auth_request) and Caddy
+# (examples/caddy/Caddyfile, forward_auth) it starts plugauth with a fresh data
+# dir, the example plugin and the proxy, all on free loopback ports, and checks
+# what a client and the plugin behind the proxy see. Also checks that each
+# examples/ai-plugin manifest is valid JSON whose "auth" block is what
+# `plugauth manifest` prints.
+#
+# usage: gateway_test.sh PATH/TO/plugauth
+# Prints one line per check and ends with "N passed, M failed"; exits non-zero
+# on any failure. A missing nginx or caddy is a failure, not a skip.
+set -euo pipefail
+
+plugauth=${1:?usage: gateway_test.sh PATH/TO/plugauth}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+nginx_bin=${NGINX:-/usr/sbin/nginx}
+caddy_bin=${CADDY:-/usr/bin/caddy}
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/plugauth-gateway.XXXXXX")
+# nginx's workers drop to an unprivileged user when the test runs as root;
+# let them traverse (not list) the temp dir to reach their temp paths.
+chmod 711 "$tmp"
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+passed=0
+failed=0
+pass() { echo "ok - $1"; passed=$((passed + 1)); }
+fail() { echo "not ok - $1${2:+ ($2)}"; failed=$((failed + 1)); }
+
+for tool in curl python3; do
+  command -v "$tool" >/dev/null || { echo "gateway_test: $tool not found; run \`make test\` or scripts/deps.sh test" >&2; exit 1; }
+done
+# Debian's python3 (a test dependency) starts much faster than a version
+# manager's shim; the checks run it dozens of times.
+python=$(command -v /usr/bin/python3 || command -v python3)
+
+free_port() {
+  "$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_ready NAME PID URL LOG…: polls URL until anything answers over HTTP,
+# for at most 20 s; fails early, showing the logs, if the process died.
+wait_ready() {
+  local name=$1 pid=$2 url=$3 deadline=$((SECONDS + 20)) code
+  local logs=("${@:4}")
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      echo "gateway_test: $name exited during start-up; its log:" >&2
+      sed 's/^/  /' "${logs[@]}" >&2 || true
+      return 1
+    fi
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$url" || true)
+    [ "$code" != "000" ] && return 0
+    sleep 0.05
+  done
+  echo "gateway_test: $name did not answer on $url within 20 s; its log:" >&2
+  sed 's/^/  /' "${logs[@]}" >&2 || true
+  return 1
+}
+
+# request NAME URL [curl args…]: sets status, headers file and body file.
+request() {
+  local name=$1 url=$2
+  shift 2
+  status=$(curl -s --max-time 10 -D "$work/$name.headers" -o "$work/$name.body" -w '%{http_code}' "$@" "$url" || true)
+  headers="$work/$name.headers"
+  body="$work/$name.body"
+}
+
+header_value() {  # header_value FILE NAME → the (last) value of a response header
+  "$python" - "$1" "$2" <<'EOF'
+import sys
+value = ""
+for line in open(sys.argv[1], encoding="latin-1"):
+    name, sep, rest = line.partition(":")
+    if sep and name.strip().lower() == sys.argv[2].lower():
+        value = rest.strip()
+print(value)
+EOF
+}
+
+json_field() {  # json_field FILE FIELD → the field of the plugin's JSON answer ("" if absent/null)
+  "$python" -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+v = d.get(sys.argv[2])
+print("" if v is None else json.dumps(v) if isinstance(v, list) else v)' "$1" "$2" 2>/dev/null || echo "<not JSON>"
+}
+
+# Changes one character in the middle of the key's secret, where every bit counts.
+tamper() {
+  "$python" -c 'import sys
+k = sys.argv[1]; i = len(k) - 12
+print(k[:i] + ("B" if k[i] == "A" else "A") + k[i + 1:])' "$1"
+}
+
+json_key() {  # json_key FIELD < JSON
+  "$python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# start_plugauth DIR: fresh data dir with a route /admin → scope admin, roles,
+# users and keys; exports plugauth_port, service_key, alice_key, alice_sub, bob_key.
+start_plugauth() {
+  local dir=$1 data=$1/data
+  mkdir -m 700 "$data"
+  cat >"$data/plugauth.json" <<'EOF'
+{"routes": [{"prefix": "/admin", "scopes": ["admin"]}]}
+EOF
+  # Options follow the command: plugauth role add … --data DIR.
+  pa() { "$plugauth" "$@" --data "$data" 2>>"$dir/setup.log"; }
+  if ! {
+    pa role add user --scope "notes:read" >/dev/null &&
+    pa role add admin --scope "admin notes:read" >/dev/null &&
+    echo alice-password | pa user add alice --password-stdin >/dev/null &&
+    echo bob-password | pa user add bob --password-stdin --role admin >/dev/null &&
+    alice_sub=$(pa user list --json | "$python" -c 'import json, sys
+print(next(u["sub"] for u in json.load(sys.stdin)["users"] if u["name"] == "alice"))') &&
+    service_key=$(pa key create --service openai --json | json_key key) &&
+    alice_key=$(pa key create --user alice --json | json_key key) &&
+    bob_key=$(pa key create --user bob --json | json_key key)
+  }; then
+    echo "gateway_test: setting up plugauth's users, roles and keys failed:" >&2
+    sed 's/^/  /' "$dir/setup.log" >&2
+    return 1
+  fi
+
+  plugauth_port=$(free_port)
+  "$plugauth" serve --data "$data" --listen "127.0.0.1:$plugauth_port" >"$dir/plugauth.log" 2>&1 &
+  pids+=($!)
+  wait_ready plugauth $! "http://127.0.0.1:$plugauth_port/healthz" "$dir/plugauth.log"
+}
+
+start_plugin() {
+  local dir=$1
+  plugin_port=$(free_port)
+  "$python" "$root/examples/plugin/plugin.py" "$plugin_port" >"$dir/plugin.log" 2>&1 &
+  pids+=($!)
+  wait_ready plugin $! "http://127.0.0.1:$plugin_port/" "$dir/plugin.log"
+}
+
+# The shipped example with the test's ports in place of 7070 (plugauth),
+# 8000 (plugin) and 8080 (the proxy).
+render() {
+  sed -e "s/127\.0\.0\.1:7070/127.0.0.1:$plugauth_port/g" \
+      -e "s/127\.0\.0\.1:8000/127.0.0.1:$plugin_port/g" \
+      -e "s/127\.0\.0\.1:8080/127.0.0.1:$proxy_port/g" "$1" >"$2"
+}
+
+start_nginx() {
+  local dir=$1
+  proxy_port=$(free_port)
+  render "$root/examples/nginx/plugauth.conf" "$dir/plugauth.conf"
+  mkdir -p "$dir/nginx-temp"
+  cat >"$dir/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $dir/nginx.pid;
+error_log $dir/nginx-error.log notice;
+events { worker_connections 256; }
+http {
+    access_log $dir/nginx-access.log;
+    client_body_temp_path $dir/nginx-temp/body;
+    proxy_temp_path $dir/nginx-temp/proxy;
+    fastcgi_temp_path $dir/nginx-temp/fastcgi;
+    uwsgi_temp_path $dir/nginx-temp/uwsgi;
+    scgi_temp_path $dir/nginx-temp/scgi;
+    include $dir/plugauth.conf;
+}
+EOF
+  "$nginx_bin" -p "$dir/" -e "$dir/nginx-error.log" -c "$dir/nginx.conf" >"$dir/nginx.log" 2>&1 &
+  pids+=($!)
+  wait_ready nginx $! "http://127.0.0.1:$proxy_port/" "$dir/nginx.log" "$dir/nginx-error.log"
+}
+
+start_caddy() {
+  local dir=$1
+  proxy_port=$(free_port)
+  render "$root/examples/caddy/Caddyfile" "$dir/Caddyfile"
+  # Caddy keeps certificates and autosaved config under $HOME/XDG dirs: keep
+  # them in the temp dir too.
+  HOME=$dir XDG_DATA_HOME=$dir/xdg-data XDG_CONFIG_HOME=$dir/xdg-config \
+    "$caddy_bin" run --config "$dir/Caddyfile" --adapter caddyfile >"$dir/caddy.log" 2>&1 &
+  pids+=($!)
+  wait_ready caddy $! "http://127.0.0.1:$proxy_port/" "$dir/caddy.log"
+}
+
+stop_all() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  pids=()
+}
+
+# The checks a client and the plugin behind the proxy can make.
+run_checks() {
+  local p=$1 base="http://127.0.0.1:$proxy_port" www reached
+
+  request svc "$base/notes?q=1" -H "Authorization: Bearer $service_key"
+  if [ "$status" = 200 ] && [ "$(json_field "$body" subject)" = "service:openai" ] &&
+     [ "$(json_field "$body" type)" = service ] && [ -z "$(json_field "$body" username)" ]; then
+    pass "$p: valid service token reaches upstream with subject service:openai and type service"
+  else fail "$p: valid service token reaches upstream with subject service:openai and type service" "status $status, body $(cat "$body")"; fi
+
+  request alice "$base/notes" -H "Authorization: Bearer $alice_key"
+  if [ "$status" = 200 ] && [ "$(json_field "$body" subject)" = "$alice_sub" ] &&
+     [ "$(json_field "$body" username)" = alice ] && [ "$(json_field "$body" type)" = api_key ] &&
+     [ "$(json_field "$body" scope)" = "notes:read" ]; then
+    pass "$p: valid user key reaches upstream with subject, username, scope and type"
+  else fail "$p: valid user key reaches upstream with subject, username, scope and type" "status $status, want sub $alice_sub, body $(cat "$body")"; fi
+
+  request basic "$base/notes" -u "anything:$alice_key"
+  if [ "$status" = 200 ] && [ "$(json_field "$body" username)" = alice ]; then
+    pass "$p: user key as the Basic password reaches upstream"
+  else fail "$p: user key as the Basic password reaches upstream" "status $status, body $(cat "$body")"; fi
+
+  request post "$base/notes" -H "Authorization: Bearer $alice_key" -H "Content-Type: application/json" \
+    --data '{"title": "a note"}'
+  if [ "$status" = 200 ] && [ "$(json_field "$body" method)" = POST ] && [ "$(json_field "$body" username)" = alice ]; then
+    pass "$p: a POST with a body is checked without its body and reaches upstream"
+  else fail "$p: a POST with a body is checked without its body and reaches upstream" "status $status, body $(cat "$body")"; fi
+
+  request tampered "$base/notes/tampered" -H "Authorization: Bearer $(tamper "$alice_key")"
+  www=$(header_value "$headers" WWW-Authenticate)
+  if [ "$status" = 401 ] && [[ "$www" == Bearer\ * && "$www" == *'error="invalid_token"'* ]]; then
+    pass "$p: key with one character changed is refused with 401 and WWW-Authenticate error=\"invalid_token\""
+  else fail "$p: key with one character changed is refused with 401 and WWW-Authenticate error=\"invalid_token\"" "status $status, WWW-Authenticate '$www'"; fi
+
+  request anonymous "$base/notes/anonymous"
+  www=$(header_value "$headers" WWW-Authenticate)
+  if [ "$status" = 401 ] && [[ "$www" == Bearer\ * && "$www" == *resource_metadata=* && "$www" != *error=* ]]; then
+    pass "$p: no credentials is 401 with a WWW-Authenticate challenge without an error code (RFC 6750 §3.1)"
+  else fail "$p: no credentials is 401 with a WWW-Authenticate challenge without an error code (RFC 6750 §3.1)" "status $status, WWW-Authenticate '$www'"; fi
+
+  if "$python" -m json.tool "$body" >/dev/null 2>&1; then
+    pass "$p: the 401 body is JSON"
+  else fail "$p: the 401 body is JSON" "body $(head -c 200 "$body")"; fi
+
+  request forbidden "$base/admin/users" -H "Authorization: Bearer $alice_key"
+  www=$(header_value "$headers" WWW-Authenticate)
+  if [ "$status" = 403 ] && [[ "$www" == *'error="insufficient_scope"'* && "$www" == *'scope="admin"'* ]]; then
+    pass "$p: user whose roles lack admin gets 403 insufficient_scope scope=\"admin\" on /admin"
+  else fail "$p: user whose roles lack admin gets 403 insufficient_scope scope=\"admin\" on /admin" "status $status, WWW-Authenticate '$www'"; fi
+
+  request admin "$base/admin/users" -H "Authorization: Bearer $bob_key"
+  if [ "$status" = 200 ] && [ "$(json_field "$body" username)" = bob ]; then
+    pass "$p: user with the admin role reaches /admin"
+  else fail "$p: user with the admin role reaches /admin" "status $status, body $(cat "$body")"; fi
+
+  request spoof_path "$base/admin/spoofed" -H "Authorization: Bearer $alice_key" \
+    -H "X-Original-URI: /notes" -H "X-Original-Method: GET" -H "X-Forwarded-Uri: /notes" -H "X-Forwarded-Method: GET"
+  if [ "$status" = 403 ]; then
+    pass "$p: client-sent X-Original-URI/X-Forwarded-Uri cannot dodge the /admin route"
+  else fail "$p: client-sent X-Original-URI/X-Forwarded-Uri cannot dodge the /admin route" "status $status, body $(cat "$body")"; fi
+
+  request spoof_subject "$base/notes" -H "Authorization: Bearer $alice_key" -H "X-Auth-Subject: service:openai" \
+    -H "X-Auth-Scope: admin"
+  if [ "$status" = 200 ] && [ "$(json_field "$body" all_subject_headers)" = "[\"$alice_sub\"]" ] &&
+     [ "$(json_field "$body" scope)" = "notes:read" ]; then
+    pass "$p: client-sent X-Auth-Subject/X-Auth-Scope never reach the upstream"
+  else fail "$p: client-sent X-Auth-Subject/X-Auth-Scope never reach the upstream" "status $status, body $(cat "$body")"; fi
+
+  request spoof_username "$base/notes" -H "Authorization: Bearer $service_key" -H "X-Auth-Username: bob"
+  if [ "$status" = 200 ] && [ -z "$(json_field "$body" username)" ]; then
+    pass "$p: client-sent X-Auth-Username never reaches the upstream when the token has no username"
+  else fail "$p: client-sent X-Auth-Username never reaches the upstream when the token has no username" "status $status, body $(cat "$body")"; fi
+
+  # Refused requests must never reach the plugin: it logs every request it serves.
+  reached=$(grep -cE '"[A-Z]+ /(notes/tampered|notes/anonymous|admin/users|admin/spoofed)' "$work/plugin.log" || true)
+  if [ "$reached" = 1 ]; then  # only bob's allowed /admin/users
+    pass "$p: refused requests never reach the upstream"
+  else fail "$p: refused requests never reach the upstream" "$reached of the refused/allowed requests logged by the plugin, want 1: $(grep -E '/(notes/|admin/)' "$work/plugin.log" | tr '\n' ' ')"; fi
+}
+
+run_proxy() {
+  local p=$1 bin=$2
+  work=$tmp/$p
+  mkdir -m 711 "$work"
+  if [ ! -x "$bin" ]; then
+    fail "$p: $bin not found; install the test dependencies with \`make test\` (or scripts/deps.sh test)"
+    return
+  fi
+  if start_plugauth "$work" && start_plugin "$work" && "start_$p" "$work"; then
+    run_checks "$p"
+  else
+    fail "$p: plugauth, the plugin and $p start on loopback" "see the logs above"
+  fi
+  stop_all
+}
+
+# The manifests in examples/ai-plugin: valid JSON, and their "auth" blocks are
+# what `plugauth manifest --type …` prints (oauth: the shape the spec names).
+check_manifests() {
+  local dir=$tmp/manifests scheme file
+  mkdir -m 700 "$dir"
+  "$plugauth" verification-token set openai 0123456789abcdef0123456789abcdef --data "$dir/data" >/dev/null 2>&1 ||
+    fail "ai-plugin: plugauth verification-token set works" "see $dir"
+  for scheme in none service_http user_http oauth; do
+    file=$root/examples/ai-plugin/$scheme.json
+    if "$python" -m json.tool "$file" >/dev/null 2>&1; then
+      pass "ai-plugin: $scheme.json is valid JSON"
+    else fail "ai-plugin: $scheme.json is valid JSON" "$("$python" -m json.tool "$file" 2>&1 | tail -1)"; fi
+    if [ "$scheme" = oauth ]; then
+      if "$python" - "$file" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+a = m["auth"]
+issuer = a["client_url"].rsplit("/authorize", 1)[0]
+assert a["type"] == "oauth" and a["client_url"] == issuer + "/authorize"
+assert a["authorization_url"] == issuer + "/token"
+assert a["authorization_content_type"] == "application/json" and a["scope"]
+assert isinstance(a["verification_tokens"], dict)
+EOF
+      then pass "ai-plugin: oauth.json's auth block has client_url, authorization_url, scope, content type and verification tokens"
+      else fail "ai-plugin: oauth.json's auth block has client_url, authorization_url, scope, content type and verification tokens"; fi
+      continue
+    fi
+    "$plugauth" manifest --type "$scheme" --data "$dir/data" >"$dir/$scheme.auth" 2>/dev/null || true
+    if "$python" - "$file" "$dir/$scheme.auth" <<'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+want = json.load(open(sys.argv[2]))
+assert m["auth"] == want, (m["auth"], want)
+for field in ("schema_version", "name_for_human", "name_for_model", "description_for_human",
+              "description_for_model", "api", "logo_url", "contact_email", "legal_info_url"):
+    assert m.get(field), field
+assert m["api"]["type"] == "openapi"
+EOF
+    then pass "ai-plugin: $scheme.json's auth block is what \`plugauth manifest --type $scheme\` prints"
+    else fail "ai-plugin: $scheme.json's auth block is what \`plugauth manifest --type $scheme\` prints" "it prints $(tr -d '\n ' <"$dir/$scheme.auth")"; fi
+  done
+}
+
+run_proxy nginx "$nginx_bin"
+run_proxy caddy "$caddy_bin"
+check_manifests
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
