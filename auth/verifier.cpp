@@ -1,5 +1,9 @@
 #include "auth/verifier.h"
 
+#include <algorithm>
+
+#include "auth/jwt.h"
+
 namespace plugauth {
 namespace {
 
@@ -29,8 +33,18 @@ const char* credential_type_name(CredentialType type) {
   return "unknown";
 }
 
-Verifier::Verifier(store::Store& store, const CryptoKeys& crypto, const Clock& clock, const Config& config)
-    : store_(store), crypto_(crypto), clock_(clock), config_(config) {}
+Verifier::Verifier(store::Store& store, const CryptoKeys& crypto, const Clock& clock, const Config& config,
+                   const SigningKeys& signing_keys)
+    : store_(store), crypto_(crypto), clock_(clock), config_(config), signing_keys_(signing_keys) {}
+
+std::shared_ptr<const ScopePolicy> Verifier::scope_policy() {
+  uint64_t generation;
+  {
+    std::shared_lock lock(cache_mu_);
+    generation = generation_;
+  }
+  return scope_policy(generation);
+}
 
 void Verifier::invalidate() {
   std::unique_lock lock(cache_mu_);
@@ -46,7 +60,12 @@ std::shared_ptr<const ScopePolicy> Verifier::scope_policy(uint64_t generation) {
   }
   std::map<std::string, std::string> roles;
   for (const auto& r : store_.roles()) roles[r.name] = r.scopes;
-  auto policy = std::make_shared<const ScopePolicy>(roles, configured_scopes(config_));
+  ScopeSet known = configured_scopes(config_);
+  for (const auto& client_scope : store_.client_scopes()) {
+    auto more = parse_scopes(client_scope);
+    known.insert(more.begin(), more.end());
+  }
+  auto policy = std::make_shared<const ScopePolicy>(roles, known);
   std::unique_lock lock(cache_mu_);
   if (generation != generation_) return policy;  // stale already: use once, do not keep
   if (!policy_) policy_ = policy;
@@ -100,9 +119,65 @@ std::shared_ptr<const Verifier::CachedKey> Verifier::lookup_key(const ParsedToke
   return entry;
 }
 
+// A JWT access token: signature (alg pinned by kid), iss and time claims,
+// then what the database says of its jti, grant, client and user now.
+std::shared_ptr<const Verifier::CachedKey> Verifier::lookup_jwt(std::string_view token, uint64_t generation) {
+  auto entry = std::make_shared<CachedKey>();
+  entry->is_jwt = true;
+  JwtVerifyOptions options;
+  options.issuer = config_.issuer;
+  options.now = clock_.now();
+  auto claims = verify_access_token(
+      token, [this](std::string_view kid) { return signing_keys_.find(kid); }, options);
+  if (!claims) {
+    entry->reason = describe(claims.error());
+    return entry;
+  }
+  auto state = store_.access_token_state(claims->jti);
+  if (!state) {
+    entry->reason = "unknown token";
+    return entry;
+  }
+  if (state->revoked) {
+    entry->reason = "token revoked";
+    return entry;
+  }
+  if (!state->client_exists || state->client_id != claims->client_id) {
+    entry->reason = "the client no longer exists";
+    return entry;
+  }
+  auto policy = scope_policy(generation);
+  ScopeSet scopes = parse_scopes(claims->scope);
+  // SPEC §8.7: a scope taken from the client or the user is gone now.
+  scopes = intersect(scopes, state->client_scope ? parse_scopes(*state->client_scope) : policy->known());
+  auto identity = std::make_shared<Identity>();
+  identity->subject = claims->sub;
+  identity->client = claims->client_id;
+  identity->token_id = claims->jti;
+  identity->expires_at = claims->exp;
+  if (state->user_id.empty()) {
+    identity->type = CredentialType::Client;
+  } else {
+    auto user = store_.find_user_by_id(state->user_id);
+    if (!user) {
+      entry->reason = "the user no longer exists";
+      return entry;
+    }
+    identity->type = CredentialType::OAuth;
+    identity->username = user->name;
+    scopes = intersect(scopes, policy->allowed_for_roles(user->roles));
+  }
+  identity->scopes = std::move(scopes);
+  identity->scope = join_scopes(identity->scopes);
+  entry->audience = claims->aud;
+  entry->valid = true;
+  entry->identity = std::move(identity);
+  return entry;
+}
+
 void Verifier::note_use(const CachedKey& entry, int64_t now) {
   // At most one bookkeeping write per key per second reaches the shared map.
-  if (entry.last_touch.exchange(now, std::memory_order_relaxed) == now) return;
+  if (entry.is_jwt || entry.last_touch.exchange(now, std::memory_order_relaxed) == now) return;
   std::lock_guard lock(usage_mu_);
   usage_[entry.identity->token_id] = now;
 }
@@ -116,10 +191,16 @@ std::vector<std::pair<std::string, int64_t>> Verifier::take_key_usage() {
   return {taken.begin(), taken.end()};
 }
 
-VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required) {
-  auto parsed = crypto_.parse_token(token);
-  if (!parsed || (parsed->type != TokenType::ApiKey && parsed->type != TokenType::ServiceToken))
-    return invalid("malformed or forged token");
+VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required, std::string_view resource) {
+  const bool is_jwt = std::count(token.begin(), token.end(), '.') == 2;
+  std::optional<ParsedToken> parsed;
+  if (!is_jwt) {
+    parsed = crypto_.parse_token(token);
+    if (!parsed || (parsed->type != TokenType::ApiKey && parsed->type != TokenType::ServiceToken))
+      return invalid("malformed or forged token");
+  } else if (token.size() > 8192) {
+    return invalid("token too long");
+  }
 
   const Bytes hash = crypto_.hash_secret(token);
   std::shared_ptr<const CachedKey> entry;
@@ -133,7 +214,7 @@ VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required)
     hits_.fetch_add(1, std::memory_order_relaxed);
   } else {
     misses_.fetch_add(1, std::memory_order_relaxed);
-    entry = lookup_key(*parsed, generation, hash);
+    entry = is_jwt ? lookup_jwt(token, generation) : lookup_key(*parsed, generation, hash);
     std::unique_lock lock(cache_mu_);
     if (generation == generation_) {
       if (cache_.size() >= kMaxCacheEntries) cache_.clear();  // bounded; refills from the database
@@ -143,7 +224,15 @@ VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required)
 
   if (!entry->valid) return invalid(entry->reason);
   const int64_t now = clock_.now();
-  if (entry->identity->expires_at && *entry->identity->expires_at <= now) return invalid("key expired");
+  const int64_t leeway = entry->is_jwt ? JwtVerifyOptions{}.leeway : 0;  // as the signature check allowed
+  if (entry->identity->expires_at && *entry->identity->expires_at + leeway <= now)
+    return invalid(entry->is_jwt ? "token expired" : "key expired");
+  if (entry->is_jwt) {
+    // RFC 8707 / RFC 9068 §4: the token must be meant for this resource.
+    std::string_view protected_resource = resource.empty() ? std::string_view(config_.resources.front().uri) : resource;
+    if (std::find(entry->audience.begin(), entry->audience.end(), protected_resource) == entry->audience.end())
+      return invalid("token is for another audience");
+  }
   note_use(*entry, now);
 
   VerifyOutcome o;

@@ -57,9 +57,16 @@ struct VerifyOutcome {
 
 class Verifier {
  public:
-  Verifier(store::Store& store, const CryptoKeys& crypto, const Clock& clock, const Config& config);
+  Verifier(store::Store& store, const CryptoKeys& crypto, const Clock& clock, const Config& config,
+           const SigningKeys& signing_keys);
 
-  VerifyOutcome verify(std::string_view token, const ScopeSet& required);
+  // `resource`: the resource being protected; a JWT must name it in `aud`
+  // (RFC 8707). Empty: the default (first configured) resource. API keys
+  // are not bound to a resource.
+  VerifyOutcome verify(std::string_view token, const ScopeSet& required, std::string_view resource = {});
+
+  // Roles and known scopes as of the last invalidate(); cached.
+  std::shared_ptr<const ScopePolicy> scope_policy();
 
   // Drops every cached decision (the database changed).
   void invalidate();
@@ -75,10 +82,13 @@ class Verifier {
     bool valid = false;
     std::string reason;  // when !valid
     std::shared_ptr<const Identity> identity;
+    std::vector<std::string> audience;  // JWTs only
+    bool is_jwt = false;
     mutable std::atomic<int64_t> last_touch{0};
   };
 
   std::shared_ptr<const CachedKey> lookup_key(const ParsedToken& parsed, uint64_t generation, const Bytes& hash);
+  std::shared_ptr<const CachedKey> lookup_jwt(std::string_view token, uint64_t generation);
   std::shared_ptr<const ScopePolicy> scope_policy(uint64_t generation);
   void note_use(const CachedKey& entry, int64_t now);
 
@@ -86,6 +96,7 @@ class Verifier {
   const CryptoKeys& crypto_;
   const Clock& clock_;
   const Config& config_;
+  const SigningKeys& signing_keys_;
 
   static constexpr size_t kMaxCacheEntries = 50000;
   std::shared_mutex cache_mu_;

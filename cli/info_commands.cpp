@@ -109,9 +109,9 @@ int verify(Invocation& inv) {
   auto app = open_app(inv);
   if (!app) return fail(inv, app.error().message);
   print_notices(inv, **app);
-  Verifier verifier(*(*app)->store, *(*app)->crypto, (*app)->clock, (*app)->config);
+  Verifier verifier(*(*app)->store, *(*app)->crypto, (*app)->clock, (*app)->config, *(*app)->signing_keys);
   ScopeSet required = parse_scopes(inv.get("scope"));
-  auto outcome = verifier.verify(inv.args[0], required);
+  auto outcome = verifier.verify(inv.args[0], required, inv.get("resource"));
   const bool ok = outcome.result == VerifyResult::Ok;
   if (inv.json) {
     picojson::object o;

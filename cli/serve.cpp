@@ -55,6 +55,7 @@ class Housekeeper {
     if (!kid) log_error("signing key rotation failed: " + kid.error().message);
     else if (!kid->empty()) log_info("rotated signing key; new kid " + *kid);
     app_.store->delete_audit_events_before(app_.clock.now() - app_.config.audit_retention);
+    app_.store->delete_expired_oauth_rows(app_.clock.now());
   }
 
   void loop() {
@@ -111,10 +112,15 @@ int serve(Invocation& inv) {
   for (const auto& n : app.notices) log_info(n);
   for (const auto& w : config_warnings(app.config)) log_warn(w);
 
-  Verifier verifier(*app.store, *app.crypto, app.clock, app.config);
+  Verifier verifier(*app.store, *app.crypto, app.clock, app.config, *app.signing_keys);
   store::AuditQueue audit;
   Metrics metrics;
-  HttpServer server(ServerDeps{app.config, *app.store, *app.signing_keys, verifier, audit, metrics, app.clock});
+  FailureThrottle throttle(app.clock);
+  OAuthContext oauth{app.config, *app.store, *app.crypto, *app.signing_keys, app.clock, app.random, verifier, throttle, audit};
+  Sessions sessions(*app.store, *app.crypto, app.clock, app.random);
+  TokenEndpoint token_endpoint;
+  HttpServer server(ServerDeps{app.config, *app.store, *app.signing_keys, verifier, audit, metrics, app.clock, oauth,
+                               sessions, token_endpoint});
   if (auto st = server.bind(); !st) return fail(inv, st.error().message);
 
   log_info("data directory " + app.config.data + "; database " + app.store->path() + " (schema v" +

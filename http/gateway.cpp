@@ -89,7 +89,7 @@ struct GatewayHandler {
       outcome.result = VerifyResult::InvalidToken;
       outcome.error_description = credential->problem;
     } else {
-      outcome = deps.verifier.verify(credential->token, required);
+      outcome = deps.verifier.verify(credential->token, required, req.get_param_value("resource"));
     }
     render(req, res, uri, outcome);
     deps.metrics.record_verify(outcome.identity.get(), outcome.result, std::chrono::steady_clock::now() - started);
@@ -161,15 +161,18 @@ struct GatewayHandler {
       if (!s->second.is<std::string>()) return bad("\"scope\" must be a string");
       required = parse_scopes(s->second.get<std::string>());
     }
-    if (auto r = o.find("resource"); r != o.end() && !r->second.is<std::string>())
-      return bad("\"resource\" must be a string");
+    std::string resource;
+    if (auto r = o.find("resource"); r != o.end()) {
+      if (!r->second.is<std::string>()) return bad("\"resource\" must be a string");
+      resource = r->second.get<std::string>();
+    }
     for (const auto& t : tokens)
       if (!t.is<std::string>()) return bad("\"tokens\" must be an array of strings");
 
     picojson::array results;
     for (const auto& t : tokens) {
       const auto started = std::chrono::steady_clock::now();
-      VerifyOutcome v = deps.verifier.verify(t.get<std::string>(), required);
+      VerifyOutcome v = deps.verifier.verify(t.get<std::string>(), required, resource);
       deps.metrics.record_verify(v.identity.get(), v.result, std::chrono::steady_clock::now() - started);
       picojson::object r;
       if (v.result == VerifyResult::Ok) {

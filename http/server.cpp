@@ -9,6 +9,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "http/gateway.h"
+#include "http/oauth_routes.h"
 
 namespace plugauth {
 namespace {
@@ -131,6 +132,8 @@ void HttpServer::Impl::routes() {
   });
 
   register_gateway_routes(svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});
+  register_oauth_routes(svr, deps.oauth, deps.sessions, deps.token_endpoint);
+  register_account_routes(svr, deps.oauth, deps.sessions);
 }
 
 HttpServer::HttpServer(ServerDeps deps) : impl_(std::make_unique<Impl>(deps)) {

@@ -10,7 +10,10 @@
 #include <memory>
 #include <string>
 
+#include "auth/oauth_context.h"
+#include "auth/sessions.h"
 #include "auth/signing_keys.h"
+#include "auth/token_endpoint.h"
 #include "auth/verifier.h"
 #include "http/metrics.h"
 #include "store/audit_queue.h"
@@ -28,6 +31,9 @@ struct ServerDeps {
   store::AuditQueue& audit;
   Metrics& metrics;
   const Clock& clock;
+  OAuthContext& oauth;
+  Sessions& sessions;
+  const TokenEndpoint& token_endpoint;
 };
 
 class HttpServer {

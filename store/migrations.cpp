@@ -177,6 +177,12 @@ CREATE INDEX audit_events_action ON audit_events(action, at);
 -- until an operator changes them with `plugauth role add user --scope …`.
 INSERT INTO roles (name, scopes, created_at) VALUES ('user', '*', 0);
 )SQL"},
+      {2, "indexes for revoking by user, client and family", R"SQL(
+CREATE INDEX grant_families_user ON grant_families(user_id);
+CREATE INDEX grant_families_client ON grant_families(client_id);
+CREATE INDEX access_tokens_client ON access_tokens(client_id);
+CREATE INDEX authorization_codes_family ON authorization_codes(family_id);
+)SQL"},
   };
   return all;
 }

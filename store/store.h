@@ -100,6 +100,90 @@ struct AuditQuery {
   int limit = 100;
 };
 
+struct ClientRecord {
+  std::string client_id;
+  std::string name;
+  std::optional<std::string> secret_hash;  // nullopt for public clients
+  bool is_public = false;
+  std::vector<std::string> redirect_uris;
+  std::optional<std::string> scope;  // nullopt: may request any known scope
+  std::string grant_types = "authorization_code refresh_token";
+  std::string registration = "cli";  // cli | dynamic | metadata_document
+  std::string metadata_json;
+  int64_t created_at = 0;
+  std::optional<int64_t> last_used_at;
+  std::optional<int64_t> expires_at;
+};
+
+struct SessionRecord {
+  std::string session_id;
+  std::string token_hash;
+  std::string user_id;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+};
+
+// One grant: a consent (or a client_credentials call) and everything issued
+// from it. Revoking the family revokes them all (SPEC §8.13).
+struct GrantFamily {
+  std::string family_id;
+  std::string client_id;
+  std::string user_id;  // empty for client_credentials
+  std::string scope;
+  std::string resource;
+  int64_t created_at = 0;
+  std::optional<int64_t> revoked_at;
+};
+
+struct AuthorizationCodeRecord {
+  std::string code_id;
+  std::string code_hash;
+  std::string family_id;
+  std::string client_id;
+  std::string user_id;
+  std::string redirect_uri;
+  std::string scope;
+  std::string resource;
+  std::string code_challenge;  // S256 challenge, empty if none
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  std::optional<int64_t> used_at;
+};
+
+struct RefreshTokenRecord {
+  std::string token_id;
+  std::string token_hash;
+  std::string family_id;
+  std::string scope;
+  int64_t created_at = 0;
+  int64_t expires_at = 0;
+  std::optional<int64_t> rotated_at;
+  std::string successor_id;
+  std::optional<int64_t> revoked_at;
+  GrantFamily family;  // filled by find_refresh_token
+};
+
+struct AccessTokenRecord {
+  std::string jti;
+  std::string family_id;  // empty when not part of a family
+  std::string client_id;
+  std::string user_id;    // empty for client_credentials
+  int64_t issued_at = 0;
+  int64_t expires_at = 0;
+};
+
+// What /verify needs to know about a JWT beyond its signature.
+struct AccessTokenState {
+  bool revoked = false;  // the jti, or its family, was revoked
+  std::string client_id;
+  std::string user_id;
+  bool client_exists = false;
+  std::optional<std::string> client_scope;
+};
+
+enum class CodeRedemption { Redeemed, AlreadyUsed };
+enum class RefreshRotation { Rotated, AlreadyRotated };
+
 class Store {
  public:
   // Opens (creating if needed) the database and applies pending migrations,
@@ -170,6 +254,52 @@ class Store {
   bool revoke_api_key(const std::string& key_id, int64_t now);
   // Batched bookkeeping from the hot path: key_id → last use time.
   void touch_api_keys(const std::vector<std::pair<std::string, int64_t>>& last_used);
+
+  // --- OAuth clients (store/clients.cpp) ------------------------------------
+  // False if the client_id is taken.
+  bool insert_client(const ClientRecord& client);
+  std::optional<ClientRecord> find_client(const std::string& client_id);
+  std::vector<ClientRecord> clients();
+  // Removes the client and every grant and token issued to it.
+  bool remove_client(const std::string& client_id);
+  bool set_client_scope(const std::string& client_id, const std::optional<std::string>& scope);
+  bool set_client_secret(const std::string& client_id, const std::string& secret_hash);
+  // Every scope named by any client, space-joined per client.
+  std::vector<std::string> client_scopes();
+
+  // --- browser sessions (store/oauth.cpp) -----------------------------------
+  void insert_session(const SessionRecord& session);
+  std::optional<SessionRecord> find_session(const std::string& session_id);
+  void delete_session(const std::string& session_id);
+
+  // --- codes, refresh tokens, access tokens (store/oauth.cpp) ---------------
+  // One transaction: the grant family and its first code.
+  void insert_authorization_code(const AuthorizationCodeRecord& code, const GrantFamily& family);
+  std::optional<AuthorizationCodeRecord> find_authorization_code(const std::string& code_id);
+  // One transaction: burns the code and stores what it was exchanged for
+  // (refresh may be null). If the code was already used, nothing is issued
+  // and the code's whole family is revoked (RFC 6749 §4.1.2).
+  CodeRedemption redeem_authorization_code(const std::string& code_id, int64_t now,
+                                           const RefreshTokenRecord* refresh, const AccessTokenRecord& access);
+  std::optional<RefreshTokenRecord> find_refresh_token(const std::string& token_id);
+  // One transaction: marks `old_id` rotated with `successor`, stores the
+  // successor and the new access token. AlreadyRotated (nothing written) if
+  // another request rotated it first.
+  RefreshRotation rotate_refresh_token(const std::string& old_id, int64_t now, const RefreshTokenRecord& successor,
+                                       const AccessTokenRecord& access);
+  void insert_access_token(const AccessTokenRecord& access);
+  // Client-credentials grant: the family and its access token in one transaction.
+  void insert_family_with_access_token(const GrantFamily& family, const AccessTokenRecord& access);
+  std::optional<AccessTokenState> access_token_state(const std::string& jti);
+  // Revokes the family and everything in it. Returns false if none.
+  bool revoke_family(const std::string& family_id, int64_t now, const std::string& reason);
+  // Revokes the access token and, if it has one, its family.
+  bool revoke_access_token(const std::string& jti, int64_t now);
+  // Every grant of a user or a client. Returns how many families.
+  int revoke_user_grants(const std::string& user_id, int64_t now);
+  int revoke_client_grants(const std::string& client_id, int64_t now);
+  // Drops codes, refresh tokens, access-token rows and sessions long expired.
+  void delete_expired_oauth_rows(int64_t now);
 
   // --- verification tokens (store/keys.cpp) ---------------------------------
   void set_verification_token(const std::string& service, const std::string& token, int64_t now);

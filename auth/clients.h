@@ -1,0 +1,49 @@
+// OAuth clients: redirect URI matching and client authentication.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "auth/crypto.h"
+#include "auth/oauth_error.h"
+#include "common/result.h"
+#include "store/store.h"
+
+namespace plugauth {
+
+// SPEC §8.4/§8.12: `presented` must equal a registered URI exactly, except
+// that for loopback redirect URIs (http://127.0.0.1, http://[::1],
+// http://localhost) any port matches (RFC 8252 §7.3).
+bool redirect_uri_allowed(const std::vector<std::string>& registered, std::string_view presented);
+
+// The two ChatGPT callback URIs for a GPT or plugin id.
+std::vector<std::string> chatgpt_callback_uris(const std::string& id);
+
+// True for https URIs, and http URIs on a loopback host (RFC 8252 §7.3).
+bool is_acceptable_redirect_uri(std::string_view uri);
+
+// Client credentials as presented at /token, /revoke or /introspect:
+// client_secret_basic (Authorization: Basic, RFC 6749 §2.3.1, form-encoded
+// id and secret), client_secret_post (body), or none (client_id only).
+struct PresentedClient {
+  std::string client_id;
+  std::optional<std::string> secret;
+  bool via_basic = false;
+};
+
+// Error if both methods are used, or the header is malformed.
+Result<std::optional<PresentedClient>, OAuthError> presented_client(
+    std::string_view authorization_header, const std::map<std::string, std::string>& params);
+
+// Checks the presented client against the store: a confidential client must
+// present its secret (compared by keyed hash, constant time); a public
+// client must not claim one. Errors are invalid_client (401).
+Result<store::ClientRecord, OAuthError> authenticate_client(const PresentedClient& presented, store::Store& store,
+                                                            const CryptoKeys& crypto, int64_t now);
+
+// The redirect URI's host, for the consent page ("you will be sent to …").
+std::string uri_host(std::string_view uri);
+
+}  // namespace plugauth

@@ -1,0 +1,113 @@
+// grant_type=refresh_token (RFC 6749 §6) with rotation and reuse detection
+// (SPEC §8.3, RFC 9700 §4.14.2).
+#include <sodium.h>
+
+#include "auth/access_tokens.h"
+#include "auth/token_endpoint.h"
+
+namespace plugauth {
+namespace {
+
+using namespace oauth_errors;
+
+// A Random whose bytes are fixed by a seed: the successor of a refresh token
+// is derived from it, so a client retrying the same rotation within the
+// grace window gets the very same successor back, and no secret has to be
+// kept to make that possible.
+class SeededRandom final : public Random {
+ public:
+  explicit SeededRandom(const Bytes& seed) : seed_(seed) {}
+  void fill(void* buf, size_t len) override {
+    unsigned char key[randombytes_SEEDBYTES];
+    crypto_generichash(key, sizeof key, reinterpret_cast<const unsigned char*>(seed_.data()), seed_.size(),
+                       reinterpret_cast<const unsigned char*>(&calls_), sizeof calls_);
+    ++calls_;
+    randombytes_buf_deterministic(buf, len, key);
+    sodium_memzero(key, sizeof key);
+  }
+
+ private:
+  Bytes seed_;
+  uint64_t calls_ = 0;
+};
+
+MintedToken successor_of(const CryptoKeys& crypto, std::string_view token) {
+  SeededRandom seeded(crypto.hash_secret(std::string("refresh-successor:").append(token)));
+  return crypto.mint_token(TokenType::RefreshToken, seeded);
+}
+
+class RefreshTokenGrant final : public GrantHandler {
+ public:
+  std::string grant_type() const override { return "refresh_token"; }
+
+  Result<TokenResponse, OAuthError> handle(const TokenRequest& req, const store::ClientRecord& client,
+                                           OAuthContext& ctx) const override {
+    auto param = [&](const char* name) {
+      auto it = req.params.find(name);
+      return it == req.params.end() ? std::string() : it->second;
+    };
+    const std::string token = param("refresh_token");
+    if (token.empty()) return kInvalidRequest.with("refresh_token is required");
+    auto parsed = ctx.crypto.parse_token(token);
+    if (!parsed || parsed->type != TokenType::RefreshToken) return kInvalidGrant.with("malformed refresh token");
+    auto record = ctx.store.find_refresh_token(parsed->id);
+    if (!record || !constant_time_equal(record->token_hash, ctx.crypto.hash_secret(token)))
+      return kInvalidGrant.with("unknown refresh token");
+    if (record->family.client_id != client.client_id) return kInvalidGrant.with("refresh token of another client");
+    const int64_t now = ctx.clock.now();
+    if (record->revoked_at || record->family.revoked_at) return kInvalidGrant.with("refresh token revoked");
+    if (record->expires_at <= now) return kInvalidGrant.with("refresh token expired");
+
+    // RFC 6749 §6: never more scope, nor another audience, than the grant.
+    ScopeSet requested = parse_scopes(param("scope"));
+    if (!includes_all(parse_scopes(record->scope), requested))
+      return kInvalidScope.with("a refresh cannot widen the scope");
+    if (const std::string resource = param("resource"); !resource.empty() && resource != record->family.resource)
+      return kInvalidTarget.with("a refresh cannot change the resource");
+
+    auto user = ctx.store.find_user_by_id(record->family.user_id);
+    if (!user) return kInvalidGrant.with("the user no longer exists");
+    auto policy = ctx.verifier.scope_policy();
+    ScopeSet scope = intersect(intersect(requested.empty() ? parse_scopes(record->scope) : requested,
+                                         policy->allowed_for_roles(user->roles)),
+                               client_allowed_scopes(client, *policy));
+    auto access = mint_access_token(ctx, {user->id, user->id, client.client_id, record->family_id,
+                                          record->family.resource, join_scopes(scope)});
+    if (!access) return access.error();
+
+    MintedToken successor = successor_of(ctx.crypto, token);
+    TokenResponse out{access->jwt, ctx.config.access_token_ttl, successor.token, join_scopes(scope)};
+    if (!record->rotated_at) {
+      store::RefreshTokenRecord next{successor.id, successor.hash, record->family_id, record->scope, now,
+                                     now + ctx.config.refresh_token_ttl, {}, "", {}, {}};
+      if (ctx.store.rotate_refresh_token(record->token_id, now, next, access->record) ==
+          store::RefreshRotation::Rotated)
+        return out;
+      record = ctx.store.find_refresh_token(parsed->id);  // rotated concurrently: decide as a retry
+      if (!record || !record->rotated_at) return kInvalidGrant.with("refresh token revoked");
+    }
+
+    // Already rotated. Within the grace window, a retry of the immediately
+    // previous token gets the same successor back (SPEC §8.3); anything else
+    // is reuse, and the whole family is revoked.
+    auto current = ctx.store.find_refresh_token(record->successor_id);
+    const bool retry = now - *record->rotated_at <= ctx.config.refresh_grace && current &&
+                       record->successor_id == successor.id && !current->rotated_at && !current->revoked_at &&
+                       !current->family.revoked_at;
+    if (!retry) {
+      ctx.store.revoke_family(record->family_id, now, "refresh token reused");
+      ctx.verifier.invalidate();
+      ctx.audit.push({now, "refresh_reused", user->id, client.client_id, "", "/token", 400, req.client_ip,
+                      "family revoked"});
+      return kInvalidGrant.with("refresh token already used; its grant is revoked");
+    }
+    ctx.store.insert_access_token(access->record);
+    return out;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<GrantHandler> make_refresh_token_grant() { return std::make_unique<RefreshTokenGrant>(); }
+
+}  // namespace plugauth

@@ -1,0 +1,28 @@
+// What the OAuth endpoints share: the settings they read and the services
+// they call. Built once by `serve`; every member outlives the server.
+#pragma once
+
+#include "auth/crypto.h"
+#include "auth/signing_keys.h"
+#include "auth/throttle.h"
+#include "auth/verifier.h"
+#include "common/clock.h"
+#include "config/config.h"
+#include "store/audit_queue.h"
+#include "store/store.h"
+
+namespace plugauth {
+
+struct OAuthContext {
+  const Config& config;
+  store::Store& store;
+  const CryptoKeys& crypto;
+  SigningKeys& signing_keys;
+  const Clock& clock;
+  Random& random;
+  Verifier& verifier;  // its caches are dropped after every revocation here
+  FailureThrottle& throttle;
+  store::AuditQueue& audit;
+};
+
+}  // namespace plugauth

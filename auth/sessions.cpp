@@ -1,0 +1,54 @@
+#include "auth/sessions.h"
+
+#include <sodium.h>
+
+#include "auth/base64url.h"
+
+namespace plugauth {
+
+namespace {
+constexpr uint64_t kCsrfSubkeyId = 1;
+}
+
+Sessions::Sessions(store::Store& store, const CryptoKeys& crypto, const Clock& clock, Random& random)
+    : store_(store), crypto_(crypto), clock_(clock), random_(random), csrf_key_(crypto.derive(kCsrfSubkeyId)) {}
+
+std::string Sessions::create(const std::string& user_id) {
+  auto minted = crypto_.mint_token(TokenType::Session, random_);
+  const int64_t now = clock_.now();
+  store_.insert_session({minted.id, minted.hash, user_id, now, now + kLifetimeSeconds});
+  return minted.token;
+}
+
+std::optional<store::UserRecord> Sessions::resolve(const std::string& cookie) const {
+  if (cookie.empty()) return std::nullopt;
+  auto parsed = crypto_.parse_token(cookie);
+  if (!parsed || parsed->type != TokenType::Session) return std::nullopt;
+  auto session = store_.find_session(parsed->id);
+  if (!session || session->expires_at <= clock_.now() ||
+      !constant_time_equal(session->token_hash, crypto_.hash_secret(cookie)))
+    return std::nullopt;
+  return store_.find_user_by_id(session->user_id);
+}
+
+void Sessions::destroy(const std::string& cookie) {
+  if (auto parsed = crypto_.parse_token(cookie); parsed && parsed->type == TokenType::Session)
+    store_.delete_session(parsed->id);
+}
+
+std::string Sessions::new_csrf_binding() { return base64url_encode(random_.bytes(24)); }
+
+std::string Sessions::csrf_token(const std::string& binding) const {
+  unsigned char mac[32];
+  const std::string input = "csrf:" + binding;
+  crypto_generichash(mac, sizeof mac, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+                     csrf_key_.data(), SecretKey::kSize);
+  return base64url_encode(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
+}
+
+bool Sessions::csrf_valid(const std::string& binding, const std::string& presented) const {
+  if (binding.size() < 16 || presented.empty()) return false;
+  return constant_time_equal(csrf_token(binding), presented);
+}
+
+}  // namespace plugauth

@@ -1,0 +1,68 @@
+#include "auth/token_endpoint.h"
+
+#include "auth/clients.h"
+#include "auth/scopes.h"
+
+namespace plugauth {
+
+TokenEndpoint::TokenEndpoint() {
+  grants_.push_back(make_authorization_code_grant());
+  grants_.push_back(make_refresh_token_grant());
+  grants_.push_back(make_client_credentials_grant());
+}
+
+std::vector<std::string> TokenEndpoint::grant_types() const {
+  std::vector<std::string> out;
+  for (const auto& g : grants_) out.push_back(g->grant_type());
+  return out;
+}
+
+bool client_has_grant(const store::ClientRecord& client, const std::string& grant_type) {
+  return parse_scopes(client.grant_types).count(grant_type) != 0;
+}
+
+Result<store::ClientRecord, OAuthError> authenticate_request_client(const TokenRequest& request, OAuthContext& ctx,
+                                                                    bool allow_public) {
+  auto presented = presented_client(request.authorization, request.params);
+  if (!presented) return presented.error();
+  if (!presented->has_value()) return oauth_errors::kInvalidClient.with("client authentication required");
+  const PresentedClient& pc = **presented;
+  const std::string client_key = "client:" + pc.client_id.substr(0, 256);
+  const std::string ip_key = "ip:" + request.client_ip;
+  auto wait = ctx.throttle.blocked(client_key, kAccountFailureLimit);
+  if (!wait) wait = ctx.throttle.blocked(ip_key, kIpFailureLimit);
+  if (wait) {
+    OAuthError e = oauth_errors::kTooManyRequests.with("too many failed client authentications; retry in " +
+                                                        std::to_string(*wait) + " s");
+    e.error = "invalid_client";
+    e.retry_after = *wait;
+    return e;
+  }
+  auto client = authenticate_client(pc, ctx.store, ctx.crypto, ctx.clock.now());
+  if (!client) {
+    ctx.throttle.record_failure(client_key, kAccountFailureLimit);
+    ctx.throttle.record_failure(ip_key, kIpFailureLimit);
+    ctx.audit.push({ctx.clock.now(), "client_auth_failed", "", pc.client_id, "", "", 401, request.client_ip,
+                    client.error().description});
+    return client.error();
+  }
+  if (client->is_public && !allow_public) return oauth_errors::kInvalidClient.with("a confidential client is required");
+  ctx.throttle.record_success(client_key);
+  return client;
+}
+
+Result<TokenResponse, OAuthError> TokenEndpoint::handle(const TokenRequest& request, OAuthContext& ctx) const {
+  auto gt = request.params.find("grant_type");
+  if (gt == request.params.end() || gt->second.empty())
+    return oauth_errors::kInvalidRequest.with("grant_type is required");
+  const GrantHandler* handler = nullptr;
+  for (const auto& g : grants_)
+    if (g->grant_type() == gt->second) handler = g.get();
+  if (handler == nullptr) return oauth_errors::kUnsupportedGrantType;
+  auto client = authenticate_request_client(request, ctx, true);
+  if (!client) return client.error();
+  if (!client_has_grant(*client, handler->grant_type())) return oauth_errors::kUnauthorizedClient;
+  return handler->handle(request, *client, ctx);
+}
+
+}  // namespace plugauth

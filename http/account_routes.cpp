@@ -1,0 +1,127 @@
+// /account: an end user's own page. Sign in (same session as /authorize),
+// list, create (shown once) and revoke their own user_http API keys.
+#include <httplib.h>
+
+#include "auth/login.h"
+#include "http/forms.h"
+#include "http/oauth_routes.h"
+#include "http/pages.h"
+
+namespace plugauth {
+namespace {
+
+constexpr const char* kSessionCookie = "plugauth_session";
+constexpr const char* kCsrfCookie = "plugauth_csrf";
+constexpr size_t kMaxKeysPerUser = 100;
+
+std::string day(int64_t t) {
+  char buf[16];
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+class AccountRoutes {
+ public:
+  AccountRoutes(OAuthContext& ctx, Sessions& sessions)
+      : ctx_(ctx), sessions_(sessions), secure_(ctx.config.issuer.rfind("https://", 0) == 0) {}
+
+  void get(const httplib::Request& req, httplib::Response& res) { render(req, res, "", "", 200); }
+
+  void post(const httplib::Request& req, httplib::Response& res) {
+    auto form = http::body_params(req);
+    if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
+    if (!sessions_.csrf_valid(http::cookie(req, kCsrfCookie), (*form)["csrf"]))
+      return http::send_page(res, 403, pages::error_page("Form expired",
+                                                          "This form is missing its security token or it expired. "
+                                                          "Go back, reload the page and try again."));
+    const std::string action = (*form)["action"];
+    if (action == "login") {
+      auto user = check_login(ctx_, (*form)["username"], (*form)["password"], req.remote_addr, req.path);
+      if (!user) {
+        if (user.error().retry_after > 0) res.set_header("Retry-After", std::to_string(user.error().retry_after));
+        return render(req, res, user.error().message, "", user.error().status);
+      }
+      res.set_header("Set-Cookie",
+                     http::set_cookie(kSessionCookie, sessions_.create(user->id), secure_, Sessions::kLifetimeSeconds));
+      return see_other(res);
+    }
+    const std::string session = http::cookie(req, kSessionCookie);
+    auto user = sessions_.resolve(session);
+    if (!user) return render(req, res, "Your session ended; sign in again.", "", 401);
+    const int64_t now = ctx_.clock.now();
+    if (action == "logout") {
+      sessions_.destroy(session);
+      res.set_header("Set-Cookie", http::set_cookie(kSessionCookie, "", secure_, -1));
+      return see_other(res);
+    }
+    if (action == "create") {
+      std::string label = (*form)["name"].substr(0, 128);
+      size_t active = 0;
+      for (const auto& k : ctx_.store.api_keys(user->name))
+        if (!k.revoked_at) ++active;
+      if (active >= kMaxKeysPerUser) return render(req, res, "You have too many keys; revoke one first.", "", 400);
+      auto minted = ctx_.crypto.mint_token(TokenType::ApiKey, ctx_.random);
+      store::ApiKeyRecord rec;
+      rec.key_id = minted.id;
+      rec.kind = "user";
+      rec.user_id = user->id;
+      rec.name = label;
+      rec.secret_hash = minted.hash;
+      rec.created_at = now;
+      ctx_.store.insert_api_key(rec);
+      ctx_.audit.push({now, "key_created", user->id, "", rec.key_id, "/account", 200, req.remote_addr, "self-service"});
+      return render(req, res, "", minted.token, 200);
+    }
+    if (action == "revoke") {
+      auto key = ctx_.store.find_api_key((*form)["key_id"]);
+      if (!key || key->user_id != user->id) return render(req, res, "No such key.", "", 404);
+      ctx_.store.revoke_api_key(key->key_id, now);
+      ctx_.verifier.invalidate();
+      ctx_.audit.push({now, "key_revoked", user->id, "", key->key_id, "/account", 200, req.remote_addr, "self-service"});
+      return see_other(res);
+    }
+    http::send_page(res, 400, pages::error_page("Invalid request", "unknown action"));
+  }
+
+ private:
+  void see_other(httplib::Response& res) {
+    http::page_headers(res);
+    res.set_redirect("/account", 303);
+  }
+
+  void render(const httplib::Request& req, httplib::Response& res, const std::string& message,
+              const std::string& new_key, int status) {
+    std::string binding = http::cookie(req, kCsrfCookie);
+    if (binding.size() < 16) {
+      binding = sessions_.new_csrf_binding();
+      res.set_header("Set-Cookie", http::set_cookie(kCsrfCookie, binding, secure_, 86400));
+    }
+    const std::string csrf = sessions_.csrf_token(binding);
+    auto user = sessions_.resolve(http::cookie(req, kSessionCookie));
+    if (!user) return http::send_page(res, status, pages::login_page("/account", {{"csrf", csrf}}, nullptr, message));
+    std::vector<pages::KeyView> keys;
+    for (const auto& k : ctx_.store.api_keys(user->name)) {
+      if (k.revoked_at) continue;
+      keys.push_back({k.key_id, k.name, k.scope.value_or(""), day(k.created_at),
+                      k.last_used_at ? day(*k.last_used_at) : "never", k.expires_at ? day(*k.expires_at) : ""});
+    }
+    http::send_page(res, status, pages::account_page(user->name, csrf, keys, new_key, message));
+  }
+
+  OAuthContext& ctx_;
+  Sessions& sessions_;
+  const bool secure_;
+};
+
+}  // namespace
+
+void register_account_routes(httplib::Server& server, OAuthContext& ctx, Sessions& sessions) {
+  auto routes = std::make_shared<AccountRoutes>(ctx, sessions);
+  server.Get("/account", [routes](const httplib::Request& q, httplib::Response& r) { routes->get(q, r); });
+  server.Post("/account", [routes](const httplib::Request& q, httplib::Response& r) { routes->post(q, r); });
+}
+
+}  // namespace plugauth

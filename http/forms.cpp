@@ -1,0 +1,89 @@
+#include "http/forms.h"
+
+#include <httplib.h>
+
+#include "common/json.h"
+
+namespace plugauth::http {
+
+Result<Params> parse_form(const std::string& text) {
+  Params out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find('&', start);
+    if (end == std::string::npos) end = text.size();
+    std::string pair = text.substr(start, end - start);
+    start = end + 1;
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    std::string key = httplib::detail::decode_url(pair.substr(0, eq), true);
+    std::string value = eq == std::string::npos ? "" : httplib::detail::decode_url(pair.substr(eq + 1), true);
+    if (key.empty()) continue;
+    if (!out.emplace(key, value).second) return make_error("parameter \"" + key + "\" is repeated");
+  }
+  return out;
+}
+
+Result<Params> query_params(const httplib::Request& req) {
+  auto q = req.target.find('?');
+  if (q == std::string::npos) return Params{};
+  return parse_form(req.target.substr(q + 1));
+}
+
+Result<Params> body_params(const httplib::Request& req) {
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (type == "application/x-www-form-urlencoded") return parse_form(req.body);
+  if (type == "application/json") {
+    auto parsed = parse_json_strict(req.body);
+    if (!parsed) return make_error("malformed JSON body: " + parsed.error().message);
+    if (!parsed->is<picojson::object>()) return make_error("the JSON body must be an object");
+    Params out;
+    for (const auto& [k, v] : parsed->get<picojson::object>()) {
+      if (v.is<std::string>()) out[k] = v.get<std::string>();
+      else if (v.is<double>()) out[k] = v.to_str();
+    }
+    return out;
+  }
+  return make_error("the body must be application/x-www-form-urlencoded or application/json");
+}
+
+std::string cookie(const httplib::Request& req, const std::string& name) {
+  const std::string header = req.get_header_value("Cookie");
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t end = header.find(';', pos);
+    if (end == std::string::npos) end = header.size();
+    std::string item = header.substr(pos, end - pos);
+    pos = end + 1;
+    size_t b = item.find_first_not_of(' ');
+    if (b == std::string::npos) continue;
+    item = item.substr(b);
+    auto eq = item.find('=');
+    if (eq != std::string::npos && item.substr(0, eq) == name) return item.substr(eq + 1);
+  }
+  return "";
+}
+
+std::string set_cookie(const std::string& name, const std::string& value, bool secure, long max_age) {
+  return name + "=" + value + "; Path=/; HttpOnly; SameSite=Lax" + (secure ? "; Secure" : "") +
+         "; Max-Age=" + std::to_string(max_age < 0 ? 0 : max_age);
+}
+
+void page_headers(httplib::Response& res) {
+  res.set_header("X-Frame-Options", "DENY");
+  res.set_header("Content-Security-Policy",
+                 "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'");
+  res.set_header("Referrer-Policy", "no-referrer");
+  res.set_header("Cache-Control", "no-store");
+}
+
+void send_page(httplib::Response& res, int status, const std::string& html) {
+  page_headers(res);
+  res.status = status;
+  res.set_content(html, "text/html; charset=utf-8");
+}
+
+}  // namespace plugauth::http

@@ -1,0 +1,295 @@
+#include "http/oauth_routes.h"
+
+#include <httplib.h>
+
+#include "auth/authorize.h"
+#include "auth/clients.h"
+#include "auth/jwt.h"
+#include "auth/login.h"
+#include "common/json.h"
+#include "http/forms.h"
+#include "http/pages.h"
+
+namespace plugauth {
+namespace {
+
+using namespace oauth_errors;
+constexpr const char* kSessionCookie = "plugauth_session";
+constexpr const char* kCsrfCookie = "plugauth_csrf";
+
+picojson::value error_json(const OAuthError& e) {
+  picojson::object o;
+  o["error"] = picojson::value(e.error);
+  o["error_description"] = picojson::value(e.description);
+  return picojson::value(std::move(o));
+}
+
+// RFC 6749 §5.2 JSON, with the headers the RFCs ask for.
+void send_oauth_error(httplib::Response& res, const OAuthError& e) {
+  res.status = e.status;
+  if (e.status == 401) res.set_header("WWW-Authenticate", "Basic realm=\"plugauth\", charset=\"UTF-8\"");
+  if (e.status == 429) res.set_header("Retry-After", std::to_string(std::max<int64_t>(e.retry_after, 1)));
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Pragma", "no-cache");
+  res.set_content(to_json(error_json(e)), "application/json");
+}
+
+void send_json_no_store(httplib::Response& res, const picojson::object& body) {
+  res.status = 200;
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Pragma", "no-cache");
+  res.set_content(to_json(picojson::value(body)), "application/json");
+}
+
+class OAuthRoutes {
+ public:
+  OAuthRoutes(OAuthContext& ctx, Sessions& sessions, const TokenEndpoint& endpoint)
+      : ctx_(ctx), sessions_(sessions), endpoint_(endpoint), secure_(ctx.config.issuer.rfind("https://", 0) == 0) {}
+
+  // --- /authorize -----------------------------------------------------------
+
+  void authorize_get(const httplib::Request& req, httplib::Response& res) {
+    auto params = http::query_params(req);
+    if (!params) return http::send_page(res, 400, pages::error_page("Invalid request", params.error().message));
+    authorize_page(req, res, *params, "");
+  }
+
+  void authorize_post(const httplib::Request& req, httplib::Response& res) {
+    auto form = http::body_params(req);
+    if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
+    if (!sessions_.csrf_valid(http::cookie(req, kCsrfCookie), (*form)["csrf"]))
+      return http::send_page(res, 403, pages::error_page("Form expired",
+                                                          "This form is missing its security token or it expired. "
+                                                          "Go back, reload the page and try again."));
+    auto request = validate_authorization_request(*form, ctx_);
+    if (!request) return authorize_error(res, request.error());
+    const std::string action = (*form)["action"];
+    if (action == "login") return login(req, res, *request, *form);
+
+    auto user = sessions_.resolve(http::cookie(req, kSessionCookie));
+    if (!user) return authorize_page(req, res, request->params, "Your session ended; sign in again.");
+    if (action == "deny") {
+      res.status = 303;
+      res.set_redirect(authorization_error_redirect(request->redirect_uri, kAccessDenied, request->state,
+                                                    ctx_.config.issuer),
+                       303);
+      return;
+    }
+    if (action != "allow") return http::send_page(res, 400, pages::error_page("Invalid request", "unknown action"));
+    std::string location = approve_authorization(*request, *user, scopes_for_consent(*request, *user, ctx_), ctx_);
+    http::page_headers(res);
+    res.set_redirect(location, 303);
+  }
+
+  // --- /token, /revoke, /introspect ----------------------------------------
+
+  void token(const httplib::Request& req, httplib::Response& res) {
+    auto params = http::body_params(req);
+    if (!params) return send_oauth_error(res, kInvalidRequest.with(params.error().message));
+    TokenRequest tr{*params, req.get_header_value("Authorization"), req.remote_addr};
+    auto out = endpoint_.handle(tr, ctx_);
+    if (!out) return send_oauth_error(res, out.error());
+    picojson::object body;
+    body["access_token"] = picojson::value(out->access_token);
+    body["token_type"] = picojson::value("bearer");
+    body["expires_in"] = picojson::value(static_cast<double>(out->expires_in));
+    if (!out->refresh_token.empty()) body["refresh_token"] = picojson::value(out->refresh_token);
+    body["scope"] = picojson::value(out->scope);
+    send_json_no_store(res, body);
+  }
+
+  // RFC 7009: revokes a refresh token (its whole grant) or an access token
+  // (and its grant). Answers 200 for unknown tokens too (§2.2).
+  void revoke(const httplib::Request& req, httplib::Response& res) {
+    auto params = http::body_params(req);
+    if (!params) return send_oauth_error(res, kInvalidRequest.with(params.error().message));
+    TokenRequest tr{*params, req.get_header_value("Authorization"), req.remote_addr};
+    auto client = authenticate_request_client(tr, ctx_, true);
+    if (!client) return send_oauth_error(res, client.error());
+    const std::string token = (*params)["token"];
+    if (token.empty()) return send_oauth_error(res, kInvalidRequest.with("token is required"));
+    const int64_t now = ctx_.clock.now();
+    if (auto parsed = ctx_.crypto.parse_token(token); parsed && parsed->type == TokenType::RefreshToken) {
+      auto record = ctx_.store.find_refresh_token(parsed->id);
+      if (record && record->family.client_id == client->client_id &&
+          constant_time_equal(record->token_hash, ctx_.crypto.hash_secret(token)))
+        ctx_.store.revoke_family(record->family_id, now, "revoked by the client");
+    } else if (auto jti = access_token_jti(token); jti) {
+      auto state = ctx_.store.access_token_state(*jti);
+      if (state && state->client_id == client->client_id) ctx_.store.revoke_access_token(*jti, now);
+    }
+    ctx_.verifier.invalidate();
+    res.status = 200;
+    res.set_header("Cache-Control", "no-store");
+    res.set_content("{}", "application/json");
+  }
+
+  // RFC 7662, for confidential clients (resource servers).
+  void introspect(const httplib::Request& req, httplib::Response& res) {
+    auto params = http::body_params(req);
+    if (!params) return send_oauth_error(res, kInvalidRequest.with(params.error().message));
+    TokenRequest tr{*params, req.get_header_value("Authorization"), req.remote_addr};
+    auto client = authenticate_request_client(tr, ctx_, false);
+    if (!client) return send_oauth_error(res, client.error());
+    const std::string token = (*params)["token"];
+    if (token.empty()) return send_oauth_error(res, kInvalidRequest.with("token is required"));
+    picojson::object out;
+    out["active"] = picojson::value(false);
+    const int64_t now = ctx_.clock.now();
+    if (auto parsed = ctx_.crypto.parse_token(token); parsed && parsed->type == TokenType::RefreshToken) {
+      auto r = ctx_.store.find_refresh_token(parsed->id);
+      if (r && constant_time_equal(r->token_hash, ctx_.crypto.hash_secret(token)) && !r->revoked_at &&
+          !r->family.revoked_at && !r->rotated_at && r->expires_at > now) {
+        out["active"] = picojson::value(true);
+        out["token_type"] = picojson::value("refresh_token");
+        out["scope"] = picojson::value(r->scope);
+        out["client_id"] = picojson::value(r->family.client_id);
+        out["sub"] = picojson::value(r->family.user_id);
+        out["exp"] = picojson::value(static_cast<double>(r->expires_at));
+        out["iat"] = picojson::value(static_cast<double>(r->created_at));
+        if (auto u = ctx_.store.find_user_by_id(r->family.user_id)) out["username"] = picojson::value(u->name);
+      }
+    } else {
+      auto v = ctx_.verifier.verify(token, {}, (*params)["resource"]);
+      if (v.result == VerifyResult::Ok) {
+        const Identity& id = *v.identity;
+        out["active"] = picojson::value(true);
+        out["sub"] = picojson::value(id.subject);
+        out["scope"] = picojson::value(id.scope);
+        out["type"] = picojson::value(credential_type_name(id.type));
+        out["token_type"] = picojson::value(id.type == CredentialType::OAuth || id.type == CredentialType::Client
+                                                ? "access_token"
+                                                : "api_key");
+        if (!id.client.empty()) out["client_id"] = picojson::value(id.client);
+        if (!id.username.empty()) out["username"] = picojson::value(id.username);
+        if (id.expires_at) out["exp"] = picojson::value(static_cast<double>(*id.expires_at));
+        out["jti"] = picojson::value(id.token_id);
+        out["iss"] = picojson::value(ctx_.config.issuer);
+      }
+    }
+    send_json_no_store(res, out);
+  }
+
+  void metadata(const httplib::Request&, httplib::Response& res) {
+    const std::string& iss = ctx_.config.issuer;
+    picojson::object m;
+    auto strings = [](const std::vector<std::string>& v) {
+      picojson::array a;
+      for (const auto& s : v) a.emplace_back(s);
+      return picojson::value(a);
+    };
+    m["issuer"] = picojson::value(iss);
+    m["authorization_endpoint"] = picojson::value(iss + "/authorize");
+    m["token_endpoint"] = picojson::value(iss + "/token");
+    m["jwks_uri"] = picojson::value(iss + "/.well-known/jwks.json");
+    m["revocation_endpoint"] = picojson::value(iss + "/revoke");
+    m["introspection_endpoint"] = picojson::value(iss + "/introspect");
+    auto known = ctx_.verifier.scope_policy()->known();
+    m["scopes_supported"] = strings(std::vector<std::string>(known.begin(), known.end()));
+    m["response_types_supported"] = strings({"code"});
+    m["response_modes_supported"] = strings({"query"});
+    m["grant_types_supported"] = strings(endpoint_.grant_types());
+    m["code_challenge_methods_supported"] = strings({"S256"});
+    m["token_endpoint_auth_methods_supported"] = strings({"client_secret_basic", "client_secret_post", "none"});
+    m["revocation_endpoint_auth_methods_supported"] = strings({"client_secret_basic", "client_secret_post", "none"});
+    m["introspection_endpoint_auth_methods_supported"] = strings({"client_secret_basic", "client_secret_post"});
+    m["authorization_response_iss_parameter_supported"] = picojson::value(true);
+    res.set_header("Cache-Control", "public, max-age=300");
+    res.set_content(to_json(picojson::value(m)), "application/json");
+  }
+
+ private:
+  std::optional<std::string> access_token_jti(const std::string& token) {
+    JwtVerifyOptions options;
+    options.issuer = ctx_.config.issuer;
+    options.now = ctx_.clock.now();
+    auto claims = verify_access_token(
+        token, [this](std::string_view kid) { return ctx_.signing_keys.find(kid); }, options);
+    if (!claims) return std::nullopt;
+    return claims->jti;
+  }
+
+  pages::ClientView client_view(const AuthorizationRequest& r) {
+    return pages::ClientView{r.client.name, r.client.client_id, uri_host(r.redirect_uri),
+                             r.client.registration != "cli"};
+  }
+
+  void authorize_error(httplib::Response& res, const AuthorizeError& e) {
+    if (!e.redirect)
+      return http::send_page(res, 400, pages::error_page("This sign-in link is not valid", e.error.description));
+    http::page_headers(res);
+    res.set_redirect(authorization_error_redirect(e.redirect_uri, e.error, e.state, ctx_.config.issuer), 303);
+  }
+
+  // The sign-in form or, for a signed-in user, the consent form.
+  void authorize_page(const httplib::Request& req, httplib::Response& res, const http::Params& params,
+                      const std::string& message, int status = 200) {
+    auto request = validate_authorization_request(params, ctx_);
+    if (!request) return authorize_error(res, request.error());
+    std::string binding = http::cookie(req, kCsrfCookie);
+    if (binding.size() < 16) {
+      binding = sessions_.new_csrf_binding();
+      res.set_header("Set-Cookie", http::set_cookie(kCsrfCookie, binding, secure_, 86400));
+    }
+    auto hidden = request->params;
+    hidden["csrf"] = sessions_.csrf_token(binding);
+    auto view = client_view(*request);
+    auto user = sessions_.resolve(http::cookie(req, kSessionCookie));
+    if (!user) return http::send_page(res, status, pages::login_page("/authorize", hidden, &view, message));
+    render_consent(res, *request, *user, hidden);
+  }
+
+  void render_consent(httplib::Response& res, const AuthorizationRequest& request, const store::UserRecord& user,
+                      const http::Params& hidden) {
+    std::vector<std::pair<std::string, std::string>> scopes;
+    for (const auto& s : scopes_for_consent(request, user, ctx_)) {
+      auto it = ctx_.config.scopes.find(s);
+      scopes.emplace_back(s, it == ctx_.config.scopes.end() ? "Use the scope \"" + s + "\"" : it->second);
+    }
+    http::send_page(res, 200, pages::consent_page("/authorize", hidden, client_view(request), user.name, scopes));
+  }
+
+  void login(const httplib::Request& req, httplib::Response& res, const AuthorizationRequest& request,
+             const http::Params& form) {
+    auto hidden = request.params;
+    hidden["csrf"] = form.at("csrf");
+    auto view = client_view(request);
+    auto it = form.find("username");
+    const std::string username = it == form.end() ? "" : it->second.substr(0, 64);
+    const std::string password = form.count("password") ? form.at("password") : "";
+    auto user = check_login(ctx_, username, password, req.remote_addr, req.path);
+    if (!user) {
+      if (user.error().retry_after > 0) res.set_header("Retry-After", std::to_string(user.error().retry_after));
+      return http::send_page(res, user.error().status, pages::login_page("/authorize", hidden, &view, user.error().message));
+    }
+    res.set_header("Set-Cookie", http::set_cookie(kSessionCookie, sessions_.create(user->id), secure_,
+                                                  Sessions::kLifetimeSeconds));
+    render_consent(res, request, *user, hidden);
+  }
+
+ private:
+  OAuthContext& ctx_;
+  Sessions& sessions_;
+  const TokenEndpoint& endpoint_;
+  const bool secure_;
+};
+
+}  // namespace
+
+void register_oauth_routes(httplib::Server& server, OAuthContext& ctx, Sessions& sessions,
+                           const TokenEndpoint& token_endpoint) {
+  auto routes = std::make_shared<OAuthRoutes>(ctx, sessions, token_endpoint);
+  server.Get("/authorize", [routes](const httplib::Request& q, httplib::Response& r) { routes->authorize_get(q, r); });
+  server.Post("/authorize", [routes](const httplib::Request& q, httplib::Response& r) { routes->authorize_post(q, r); });
+  server.Post("/token", [routes](const httplib::Request& q, httplib::Response& r) { routes->token(q, r); });
+  server.Post("/revoke", [routes](const httplib::Request& q, httplib::Response& r) { routes->revoke(q, r); });
+  server.Post("/introspect", [routes](const httplib::Request& q, httplib::Response& r) { routes->introspect(q, r); });
+  server.Get("/.well-known/oauth-authorization-server",
+             [routes](const httplib::Request& q, httplib::Response& r) { routes->metadata(q, r); });
+  server.Get("/assets/plugauth.css", [](const httplib::Request&, httplib::Response& r) {
+    r.set_header("Cache-Control", "public, max-age=3600");
+    r.set_content(pages::kStylesheet, "text/css; charset=utf-8");
+  });
+}
+
+}  // namespace plugauth

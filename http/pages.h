@@ -1,0 +1,46 @@
+// Server-rendered HTML for /authorize and /account: no JavaScript, one small
+// stylesheet, readable on a phone. Every value is HTML-escaped here.
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace plugauth::pages {
+
+std::string escape(std::string_view s);
+
+extern const char* const kStylesheet;
+
+struct ClientView {
+  std::string name;
+  std::string client_id;
+  std::string redirect_host;
+  bool unverified = false;  // dynamically registered or metadata-document client
+};
+
+std::string error_page(const std::string& title, const std::string& message);
+
+// Sign-in form posting to `action` with the hidden fields (CSRF included).
+std::string login_page(const std::string& action, const std::map<std::string, std::string>& hidden,
+                       const ClientView* client, const std::string& error);
+
+// scope → sentence, in the order shown.
+std::string consent_page(const std::string& action, const std::map<std::string, std::string>& hidden,
+                         const ClientView& client, const std::string& username,
+                         const std::vector<std::pair<std::string, std::string>>& scopes);
+
+struct KeyView {
+  std::string key_id;
+  std::string name;
+  std::string scope;
+  std::string created;
+  std::string last_used;
+  std::string expires;
+};
+
+std::string account_page(const std::string& username, const std::string& csrf, const std::vector<KeyView>& keys,
+                         const std::string& new_key, const std::string& message);
+
+}  // namespace plugauth::pages

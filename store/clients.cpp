@@ -1,0 +1,133 @@
+// OAuth clients.
+#include <picojson.h>
+
+#include "store/store_internal.h"
+
+namespace plugauth::store {
+namespace {
+
+std::string uris_to_json(const std::vector<std::string>& uris) {
+  picojson::array a;
+  for (const auto& u : uris) a.emplace_back(u);
+  return picojson::value(a).serialize();
+}
+
+std::vector<std::string> uris_from_json(const std::string& text) {
+  picojson::value v;
+  std::vector<std::string> out;
+  if (!picojson::parse(v, text).empty() || !v.is<picojson::array>()) return out;
+  for (const auto& u : v.get<picojson::array>())
+    if (u.is<std::string>()) out.push_back(u.get<std::string>());
+  return out;
+}
+
+constexpr const char* kClientColumns =
+    "SELECT client_id, name, secret_hash, is_public, redirect_uris, scope, grant_types, registration,"
+    " COALESCE(metadata_json, ''), created_at, last_used_at, expires_at FROM clients";
+
+ClientRecord read_client(SQLite::Statement& st) {
+  ClientRecord c;
+  c.client_id = st.getColumn(0).getString();
+  c.name = st.getColumn(1).getString();
+  if (!st.getColumn(2).isNull()) c.secret_hash = sql::blob(st.getColumn(2));
+  c.is_public = st.getColumn(3).getInt() != 0;
+  c.redirect_uris = uris_from_json(st.getColumn(4).getString());
+  c.scope = sql::opt_text(st.getColumn(5));
+  c.grant_types = st.getColumn(6).getString();
+  c.registration = st.getColumn(7).getString();
+  c.metadata_json = st.getColumn(8).getString();
+  c.created_at = st.getColumn(9).getInt64();
+  c.last_used_at = sql::opt_int(st.getColumn(10));
+  c.expires_at = sql::opt_int(st.getColumn(11));
+  return c;
+}
+
+}  // namespace
+
+bool Store::insert_client(const ClientRecord& c) {
+  return with_db("insert_client", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "INSERT OR IGNORE INTO clients (client_id, name, secret_hash, is_public, redirect_uris, scope,"
+                         " grant_types, registration, metadata_json, created_at, updated_at, expires_at)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, c.client_id);
+    st.bind(2, c.name);
+    if (c.secret_hash) sql::bind_blob(st, 3, *c.secret_hash);
+    else st.bind(3);
+    st.bind(4, c.is_public ? 1 : 0);
+    st.bind(5, uris_to_json(c.redirect_uris));
+    sql::bind_opt(st, 6, c.scope);
+    st.bind(7, c.grant_types);
+    st.bind(8, c.registration);
+    st.bind(9, c.metadata_json);
+    st.bind(10, c.created_at);
+    st.bind(11, c.created_at);
+    sql::bind_opt(st, 12, c.expires_at);
+    return st.exec() == 1;
+  });
+}
+
+std::optional<ClientRecord> Store::find_client(const std::string& client_id) {
+  return with_db("find_client", [&](SQLite::Database& db) -> std::optional<ClientRecord> {
+    SQLite::Statement st(db, std::string(kClientColumns) + " WHERE client_id = ?");
+    st.bind(1, client_id);
+    if (!st.executeStep()) return std::nullopt;
+    return read_client(st);
+  });
+}
+
+std::vector<ClientRecord> Store::clients() {
+  return with_db("clients", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, std::string(kClientColumns) + " ORDER BY created_at, client_id");
+    std::vector<ClientRecord> out;
+    while (st.executeStep()) out.push_back(read_client(st));
+    return out;
+  });
+}
+
+bool Store::remove_client(const std::string& client_id) {
+  return with_db("remove_client", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    // Codes and access-token rows are reached through their families (ON
+    // DELETE CASCADE); those without a family are removed here.
+    SQLite::Statement access(db, "DELETE FROM access_tokens WHERE client_id = ?");
+    access.bind(1, client_id);
+    access.exec();
+    SQLite::Statement del(db, "DELETE FROM clients WHERE client_id = ?");
+    del.bind(1, client_id);
+    bool removed = del.exec() == 1;
+    tx.commit();
+    return removed;
+  });
+}
+
+bool Store::set_client_scope(const std::string& client_id, const std::optional<std::string>& scope) {
+  return with_db("set_client_scope", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "UPDATE clients SET scope = ?, updated_at = strftime('%s','now') WHERE client_id = ?");
+    sql::bind_opt(st, 1, scope);
+    st.bind(2, client_id);
+    return st.exec() == 1;
+  });
+}
+
+bool Store::set_client_secret(const std::string& client_id, const std::string& secret_hash) {
+  return with_db("set_client_secret", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "UPDATE clients SET secret_hash = ?, updated_at = strftime('%s','now')"
+                         " WHERE client_id = ? AND is_public = 0");
+    sql::bind_blob(st, 1, secret_hash);
+    st.bind(2, client_id);
+    return st.exec() == 1;
+  });
+}
+
+std::vector<std::string> Store::client_scopes() {
+  return with_db("client_scopes", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "SELECT scope FROM clients WHERE scope IS NOT NULL");
+    std::vector<std::string> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getString());
+    return out;
+  });
+}
+
+}  // namespace plugauth::store
