@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include "common/json.h"
+
 #include <algorithm>
 #include <iostream>
 #include <optional>
@@ -182,13 +184,13 @@ int Cli::run(const std::vector<std::string>& argv, Invocation inv) const {
   return spec->run(inv);
 }
 
-void print_json(Invocation& inv, const picojson::value& doc) { *inv.out << doc.serialize(true); }
+void print_json(Invocation& inv, const picojson::value& doc) { *inv.out << to_json(doc, true); }
 
 int fail(Invocation& inv, const std::string& message) {
   if (inv.json) {
     picojson::object o;
     o["error"] = picojson::value(message);
-    *inv.out << picojson::value(o).serialize(true);
+    *inv.out << to_json(picojson::value(o), true);
   }
   *inv.err << "plugauth: " << message << "\n";
   return kExitFailed;

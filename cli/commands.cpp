@@ -188,6 +188,7 @@ int run_main(int argc, char** argv) {
   Cli cli;
   register_core_commands(cli);
   register_identity_commands(cli);
+  register_client_commands(cli);
   register_info_commands(cli);
   Invocation inv;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {

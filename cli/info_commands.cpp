@@ -22,7 +22,7 @@ int manifest(Invocation& inv) {
   const std::string type = inv.get("type");
   if (type != "none" && type != "service_http" && type != "user_http" && type != "oauth")
     return usage_error(inv, "--type must be one of none, service_http, user_http, oauth");
-  if (type == "oauth") return fail(inv, "--type oauth needs OAuth clients, which this build does not have yet");
+  if (type == "oauth" && !inv.has("client")) return usage_error(inv, "--type oauth needs --client ID");
   auto app = open_app(inv);
   if (!app) return fail(inv, app.error().message);
   print_notices(inv, **app);
@@ -39,6 +39,28 @@ int manifest(Invocation& inv) {
     gpt = "GPT Actions: Authentication → API Key; paste a service token from\n"
           "  plugauth key create --service openai\n"
           "Auth Type → Bearer.";
+  } else if (type == "oauth") {
+    auto client = (*app)->store->find_client(inv.get("client"));
+    if (!client) return fail(inv, "no client \"" + inv.get("client") + "\"");
+    std::string scope = client->scope.value_or("");
+    if (scope.empty()) {
+      Verifier verifier(*(*app)->store, *(*app)->crypto, (*app)->clock, config, *(*app)->signing_keys);
+      scope = join_scopes(verifier.scope_policy()->known());
+    }
+    auth["client_url"] = picojson::value(config.issuer + "/authorize");
+    auth["scope"] = picojson::value(scope);
+    auth["authorization_url"] = picojson::value(config.issuer + "/token");
+    auth["authorization_content_type"] = picojson::value("application/json");
+    auth["verification_tokens"] = verification_tokens_json(**app);
+    gpt = "GPT Actions: Authentication → OAuth\n"
+          "  Client ID:              " + client->client_id + "\n"
+          "  Client Secret:          the secret `plugauth client add` printed (or `plugauth client rotate-secret " +
+          client->client_id + "`)\n"
+          "  Authorization URL:      " + config.issuer + "/authorize\n"
+          "  Token URL:              " + config.issuer + "/token\n"
+          "  Scope:                  " + scope + "\n"
+          "  Token Exchange Method:  Default (POST request) — Basic authorization header works too\n"
+          "Then copy the GPT's callback URL into `plugauth client add --chatgpt-callback g-…` if it is not registered.";
   } else {
     auth["authorization_type"] = picojson::value("bearer");
     gpt = "GPT Actions: Authentication → API Key; each user pastes their own key (plugauth key create --user NAME,\n"

@@ -115,6 +115,21 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
+std::string to_json(const picojson::value& v, bool pretty) {
+  const std::string raw = v.serialize(pretty);
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size(); ++i) {
+    if (raw[i] == '\\' && i + 1 < raw.size()) {
+      if (raw[i + 1] != '/') out += raw[i];
+      out += raw[++i];
+    } else {
+      out += raw[i];
+    }
+  }
+  return out;
+}
+
 Result<picojson::value> parse_json_strict(std::string_view text) {
   if (!is_valid_utf8(text)) return make_error("JSON is not valid UTF-8");
   picojson::value v;

@@ -18,7 +18,8 @@ Result<picojson::value> parse_json_strict(std::string_view text);
 
 bool is_valid_utf8(std::string_view s);
 
-// One-line serialisation.
-inline std::string to_json(const picojson::value& v) { return v.serialize(); }
+// Serialisation as picojson does it, except that "/" is not escaped as
+// "\/" (valid, but confusing in URLs a person copies from the output).
+std::string to_json(const picojson::value& v, bool pretty = false);
 
 }  // namespace plugauth

@@ -72,12 +72,16 @@ std::string set_cookie(const std::string& name, const std::string& value, bool s
          "; Max-Age=" + std::to_string(max_age < 0 ? 0 : max_age);
 }
 
+void set_cache_control(httplib::Response& res, const std::string& value) {
+  res.headers.erase("Cache-Control");
+  res.set_header("Cache-Control", value);
+}
+
 void page_headers(httplib::Response& res) {
   res.set_header("X-Frame-Options", "DENY");
   res.set_header("Content-Security-Policy",
                  "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'; base-uri 'none'");
   res.set_header("Referrer-Policy", "no-referrer");
-  res.set_header("Cache-Control", "no-store");
 }
 
 void send_page(httplib::Response& res, int status, const std::string& html) {

@@ -30,6 +30,9 @@ std::string cookie(const httplib::Request& req, const std::string& name);
 // HttpOnly, SameSite=Lax, Path=/, Secure when `secure`; max_age < 0 deletes.
 std::string set_cookie(const std::string& name, const std::string& value, bool secure, long max_age);
 
+// Replaces the default "no-store" every response starts with.
+void set_cache_control(httplib::Response& res, const std::string& value);
+
 void page_headers(httplib::Response& res);
 void send_page(httplib::Response& res, int status, const std::string& html);
 

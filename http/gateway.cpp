@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 
 #include "auth/credentials.h"
 #include "auth/routes.h"
@@ -31,11 +32,15 @@ struct GatewayHandler {
 
   explicit GatewayHandler(GatewayDeps d) : deps(d), trusted(d.config.trusted_proxies) {}
 
-  // Forwarded headers count only when the peer is a trusted proxy.
-  std::string forwarded(const httplib::Request& req, const char* a, const char* b) const {
-    if (!trusted.contains(req.remote_addr)) return "";
-    if (req.has_header(a)) return req.get_header_value(a);
-    return req.get_header_value(b);
+  // Forwarded headers count only when the peer is a trusted proxy. Proxies
+  // set one of the two names and may pass the other through from the
+  // client; when both are present and disagree nothing is believed.
+  std::optional<std::string> forwarded(const httplib::Request& req, const char* a, const char* b) const {
+    if (!trusted.contains(req.remote_addr)) return std::string();
+    const bool has_a = req.has_header(a), has_b = req.has_header(b);
+    if (has_a && has_b && req.get_header_value(a) != req.get_header_value(b)) return std::nullopt;
+    if (req.get_header_value_count(a) > 1 || req.get_header_value_count(b) > 1) return std::nullopt;
+    return has_a ? req.get_header_value(a) : req.get_header_value(b);
   }
 
   ScopeSet requested_scopes(const httplib::Request& req, const std::string& uri, const std::string& method) const {
@@ -72,8 +77,21 @@ struct GatewayHandler {
 
   void handle_verify(const httplib::Request& req, httplib::Response& res) {
     const auto started = std::chrono::steady_clock::now();
-    std::string uri = forwarded(req, "X-Original-URI", "X-Forwarded-Uri");
-    std::string method = forwarded(req, "X-Original-Method", "X-Forwarded-Method");
+    auto forwarded_uri = forwarded(req, "X-Original-URI", "X-Forwarded-Uri");
+    auto forwarded_method = forwarded(req, "X-Original-Method", "X-Forwarded-Method");
+    if (!forwarded_uri || !forwarded_method) {
+      res.status = 403;
+      res.set_header("WWW-Authenticate", "Bearer realm=" + quote_param(deps.config.issuer) +
+                                             ", error=\"invalid_request\", error_description=\"conflicting forwarded"
+                                             " request headers\"");
+      res.set_content(to_json(error_json("invalid_request", "conflicting forwarded request headers")),
+                      "application/json");
+      deps.audit.push({deps.clock.now(), "verify_forbidden", "", "", "", "", 403, req.remote_addr,
+                       "conflicting X-Original-*/X-Forwarded-* headers"});
+      return;
+    }
+    const std::string uri = *forwarded_uri;
+    std::string method = *forwarded_method;
     if (method.empty()) method = req.method;
     const ScopeSet required = requested_scopes(req, uri, method);
 

@@ -29,14 +29,12 @@ void send_oauth_error(httplib::Response& res, const OAuthError& e) {
   res.status = e.status;
   if (e.status == 401) res.set_header("WWW-Authenticate", "Basic realm=\"plugauth\", charset=\"UTF-8\"");
   if (e.status == 429) res.set_header("Retry-After", std::to_string(std::max<int64_t>(e.retry_after, 1)));
-  res.set_header("Cache-Control", "no-store");
   res.set_header("Pragma", "no-cache");
   res.set_content(to_json(error_json(e)), "application/json");
 }
 
 void send_json_no_store(httplib::Response& res, const picojson::object& body) {
   res.status = 200;
-  res.set_header("Cache-Control", "no-store");
   res.set_header("Pragma", "no-cache");
   res.set_content(to_json(picojson::value(body)), "application/json");
 }
@@ -120,7 +118,6 @@ class OAuthRoutes {
     }
     ctx_.verifier.invalidate();
     res.status = 200;
-    res.set_header("Cache-Control", "no-store");
     res.set_content("{}", "application/json");
   }
 
@@ -194,7 +191,7 @@ class OAuthRoutes {
     m["revocation_endpoint_auth_methods_supported"] = strings({"client_secret_basic", "client_secret_post", "none"});
     m["introspection_endpoint_auth_methods_supported"] = strings({"client_secret_basic", "client_secret_post"});
     m["authorization_response_iss_parameter_supported"] = picojson::value(true);
-    res.set_header("Cache-Control", "public, max-age=300");
+    http::set_cache_control(res, "public, max-age=300");
     res.set_content(to_json(picojson::value(m)), "application/json");
   }
 
@@ -287,7 +284,7 @@ void register_oauth_routes(httplib::Server& server, OAuthContext& ctx, Sessions&
   server.Get("/.well-known/oauth-authorization-server",
              [routes](const httplib::Request& q, httplib::Response& r) { routes->metadata(q, r); });
   server.Get("/assets/plugauth.css", [](const httplib::Request&, httplib::Response& r) {
-    r.set_header("Cache-Control", "public, max-age=3600");
+    http::set_cache_control(r, "public, max-age=3600");
     r.set_content(pages::kStylesheet, "text/css; charset=utf-8");
   });
 }

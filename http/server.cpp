@@ -8,6 +8,7 @@
 
 #include "common/json.h"
 #include "common/log.h"
+#include "http/forms.h"
 #include "http/gateway.h"
 #include "http/oauth_routes.h"
 
@@ -128,7 +129,7 @@ void HttpServer::Impl::routes() {
   svr.Get("/.well-known/jwks.json", [this](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, deps.signing_keys.jwks());
     // Public keys: cacheable, briefly, so rotation reaches verifiers soon.
-    res.set_header("Cache-Control", "public, max-age=300");
+    http::set_cache_control(res, "public, max-age=300");
   });
 
   register_gateway_routes(svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});

@@ -1,0 +1,230 @@
+// client and token commands.
+#include <functional>
+#include <iostream>
+
+#include "auth/base64url.h"
+#include "auth/clients.h"
+#include "auth/scopes.h"
+#include "cli/format.h"
+#include "cli/identity_commands.h"
+
+namespace plugauth::cli {
+namespace {
+
+int with_app(Invocation& inv, const std::function<int(App&)>& body) {
+  auto app = open_app(inv);
+  if (!app) return fail(inv, app.error().message);
+  print_notices(inv, **app);
+  return body(**app);
+}
+
+picojson::value strings(const std::vector<std::string>& v) {
+  picojson::array a;
+  for (const auto& s : v) a.emplace_back(s);
+  return picojson::value(a);
+}
+
+picojson::object client_json(const store::ClientRecord& c) {
+  picojson::object o;
+  o["client_id"] = picojson::value(c.client_id);
+  o["name"] = picojson::value(c.name);
+  o["public"] = picojson::value(c.is_public);
+  o["redirect_uris"] = strings(c.redirect_uris);
+  o["scope"] = c.scope ? picojson::value(*c.scope) : picojson::value();
+  o["grant_types"] = picojson::value(c.grant_types);
+  o["registration"] = picojson::value(c.registration);
+  o["created_at"] = picojson::value(iso_time(c.created_at));
+  o["expires_at"] = json_time(c.expires_at);
+  return o;
+}
+
+void print_client_text(std::ostream& os, const store::ClientRecord& c) {
+  os << c.client_id << "  " << c.name << (c.is_public ? "  public" : "  confidential")
+     << "  scope=" << c.scope.value_or("(any)") << "  " << c.registration << "\n";
+  for (const auto& u : c.redirect_uris) os << "    redirect " << u << "\n";
+}
+
+Result<std::optional<std::string>> scope_value(const std::string& text) {
+  ScopeSet scopes = parse_scopes(text);
+  for (const auto& s : scopes)
+    if (!is_valid_scope_token(s)) return make_error("\"" + s + "\" is not a valid scope (RFC 6749 §3.3)");
+  if (scopes.empty() || scopes.count(kAllScopes)) return std::optional<std::string>();
+  return std::optional<std::string>(join_scopes(scopes));
+}
+
+int client_add(Invocation& inv) {
+  const std::string name = inv.get("name");
+  if (name.empty() || name.size() > 128) return usage_error(inv, "client add needs --name (1–128 characters)");
+  std::vector<std::string> uris = inv.all("redirect-uri");
+  for (const auto& id : inv.all("chatgpt-callback")) {
+    if (!valid_name(id)) return usage_error(inv, "--chatgpt-callback takes a GPT or plugin id such as g-abc123");
+    for (auto& u : chatgpt_callback_uris(id)) uris.push_back(u);
+  }
+  if (uris.empty()) return usage_error(inv, "client add needs at least one --redirect-uri or --chatgpt-callback");
+  for (const auto& u : uris)
+    if (!is_acceptable_redirect_uri(u))
+      return usage_error(inv, "redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
+  auto scope = scope_value(inv.get("scope"));
+  if (!scope) return usage_error(inv, scope.error().message);
+  const bool is_public = inv.has("public");
+  return with_app(inv, [&](App& app) {
+    store::ClientRecord c;
+    c.client_id = "cl_" + hex_encode(app.random.bytes(12));
+    c.name = name;
+    c.is_public = is_public;
+    c.redirect_uris = uris;
+    c.scope = *scope;
+    c.grant_types = is_public ? "authorization_code refresh_token" : "authorization_code refresh_token client_credentials";
+    c.created_at = app.clock.now();
+    std::string secret;
+    if (!is_public) {
+      auto minted = app.crypto->mint_token(TokenType::ClientSecret, app.random);
+      secret = minted.token;
+      c.secret_hash = minted.hash;
+    }
+    if (!app.store->insert_client(c)) return fail(inv, "client id collision; try again");
+    app.store->append_audit_events({{c.created_at, "client_added", "", c.client_id, "", "", 0, "cli", name}});
+    if (inv.json) {
+      auto o = client_json(c);
+      if (!is_public) o["client_secret"] = picojson::value(secret);
+      print_json(inv, picojson::value(o));
+    } else {
+      *inv.out << "client_id:     " << c.client_id << "\n";
+      if (!is_public) *inv.out << "client_secret: " << secret << "\n";
+      for (const auto& u : uris) *inv.out << "redirect_uri:  " << u << "\n";
+      *inv.err << "plugauth: " << (is_public ? "public client (PKCE required)" : "the secret is shown only now; store it")
+               << ". Next: plugauth manifest --type oauth --client " << c.client_id << "\n";
+    }
+    return kExitOk;
+  });
+}
+
+int client_list(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    auto clients = app.store->clients();
+    if (inv.json) {
+      picojson::array arr;
+      for (const auto& c : clients) arr.emplace_back(client_json(c));
+      picojson::object doc;
+      doc["clients"] = picojson::value(arr);
+      print_json(inv, picojson::value(doc));
+    } else {
+      for (const auto& c : clients) print_client_text(*inv.out, c);
+    }
+    return kExitOk;
+  });
+}
+
+int client_show(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    auto c = app.store->find_client(inv.args[0]);
+    if (!c) return fail(inv, "no client \"" + inv.args[0] + "\"");
+    if (inv.json) print_json(inv, picojson::value(client_json(*c)));
+    else print_client_text(*inv.out, *c);
+    return kExitOk;
+  });
+}
+
+int client_remove(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    if (!app.store->remove_client(inv.args[0])) return fail(inv, "no client \"" + inv.args[0] + "\"");
+    app.store->append_audit_events({{app.clock.now(), "client_removed", "", inv.args[0], "", "", 0, "cli", ""}});
+    picojson::object o;
+    o["removed"] = picojson::value(inv.args[0]);
+    if (inv.json) print_json(inv, picojson::value(o));
+    else *inv.out << "removed client " << inv.args[0] << " and every token issued to it\n";
+    return kExitOk;
+  });
+}
+
+int client_set_scope(Invocation& inv) {
+  auto scope = scope_value(inv.args[1]);
+  if (!scope) return usage_error(inv, scope.error().message);
+  return with_app(inv, [&](App& app) {
+    if (!app.store->set_client_scope(inv.args[0], *scope)) return fail(inv, "no client \"" + inv.args[0] + "\"");
+    app.store->append_audit_events(
+        {{app.clock.now(), "client_scope_set", "", inv.args[0], "", "", 0, "cli", scope->value_or("(any)")}});
+    picojson::object o;
+    o["client_id"] = picojson::value(inv.args[0]);
+    o["scope"] = *scope ? picojson::value(**scope) : picojson::value();
+    if (inv.json) print_json(inv, picojson::value(o));
+    else *inv.out << "client " << inv.args[0] << " may now request: " << scope->value_or("any known scope") << "\n";
+    return kExitOk;
+  });
+}
+
+int client_rotate_secret(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    auto c = app.store->find_client(inv.args[0]);
+    if (!c) return fail(inv, "no client \"" + inv.args[0] + "\"");
+    if (c->is_public) return fail(inv, "client " + c->client_id + " is public and has no secret");
+    auto minted = app.crypto->mint_token(TokenType::ClientSecret, app.random);
+    app.store->set_client_secret(c->client_id, minted.hash);
+    app.store->append_audit_events({{app.clock.now(), "client_secret_rotated", "", c->client_id, "", "", 0, "cli", ""}});
+    if (inv.json) {
+      picojson::object o;
+      o["client_id"] = picojson::value(c->client_id);
+      o["client_secret"] = picojson::value(minted.token);
+      print_json(inv, picojson::value(o));
+    } else {
+      *inv.out << minted.token << "\n";
+      *inv.err << "plugauth: new secret for " << c->client_id << "; the old one no longer works. Shown only now.\n";
+    }
+    return kExitOk;
+  });
+}
+
+int token_revoke(Invocation& inv) {
+  const int given = inv.has("jti") + inv.has("user") + inv.has("client");
+  if (given != 1) return usage_error(inv, "token revoke needs exactly one of --jti, --user, --client");
+  return with_app(inv, [&](App& app) {
+    const int64_t now = app.clock.now();
+    std::string what;
+    if (inv.has("jti")) {
+      if (!app.store->revoke_access_token(inv.get("jti"), now)) return fail(inv, "no token with jti " + inv.get("jti"));
+      what = "token " + inv.get("jti") + " and its grant";
+    } else if (inv.has("user")) {
+      auto user = app.store->find_user_by_name(inv.get("user"));
+      if (!user) return fail(inv, "no user \"" + inv.get("user") + "\"");
+      int n = app.store->revoke_user_grants(user->id, now);
+      what = std::to_string(n) + " grant(s) of user " + user->name;
+    } else {
+      if (!app.store->find_client(inv.get("client"))) return fail(inv, "no client \"" + inv.get("client") + "\"");
+      int n = app.store->revoke_client_grants(inv.get("client"), now);
+      what = std::to_string(n) + " grant(s) of client " + inv.get("client");
+    }
+    app.store->append_audit_events({{now, "tokens_revoked", inv.get("user"), inv.get("client"), inv.get("jti"), "", 0,
+                                     "cli", what}});
+    picojson::object o;
+    o["revoked"] = picojson::value(what);
+    if (inv.json) print_json(inv, picojson::value(o));
+    else *inv.out << "revoked " << what << "; the daemon refuses them within a second\n";
+    return kExitOk;
+  });
+}
+
+}  // namespace
+
+void register_client_commands(Cli& cli) {
+  cli.add({{"client", "add"}, "", "register an OAuth client (prints its id and secret once)",
+           {{"name", "NAME", "the name the consent page shows"},
+            {"redirect-uri", "URI", "an exact redirect URI (repeatable)", true},
+            {"chatgpt-callback", "ID", "register ChatGPT's two callback URIs for this GPT/plugin id (repeatable)", true},
+            {"scope", "\"a b\"", "scopes the client may request (default: any known scope)"},
+            {"public", "", "a public client: no secret, PKCE required"}},
+           0, 0, client_add});
+  cli.add({{"client", "list"}, "", "list OAuth clients", {}, 0, 0, client_list});
+  cli.add({{"client", "show"}, "ID", "show one client", {}, 1, 1, client_show});
+  cli.add({{"client", "remove"}, "ID", "remove a client and every token issued to it", {}, 1, 1, client_remove});
+  cli.add({{"client", "set-scope"}, "ID \"a b\"", "set the scopes a client may request (\"*\": any)", {}, 2, 2,
+           client_set_scope});
+  cli.add({{"client", "rotate-secret"}, "ID", "give a client a new secret (printed once)", {}, 1, 1,
+           client_rotate_secret});
+  cli.add({{"token", "revoke"}, "", "revoke access and refresh tokens",
+           {{"jti", "ID", "one access token (and its grant)"},
+            {"user", "NAME", "every grant of a user"},
+            {"client", "ID", "every grant of a client"}},
+           0, 0, token_revoke});
+}
+
+}  // namespace plugauth::cli
