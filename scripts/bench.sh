@@ -1,5 +1,190 @@
 #!/usr/bin/env bash
-# Benchmarks live here, never in timed tests. The /verify benchmark against
-# nginx and a Node jose verifier arrives with the keys/verify work.
+# The /verify benchmark (issue 3, acceptance 5). Benchmarks live here, never
+# in timed tests.
+#
+# In one run: starts nginx (one worker, `return 200`), plugauth (build/plugauth
+# from `make build`) and a Node `http` server verifying an HS256 JWT with jose
+# (bench/node-jose-server.mjs), each on a free 127.0.0.1 port, and drives each
+# with `wrk -t1 -c64` using the same Authorization header: plugauth at /verify,
+# the others at /. Three cases — a valid key (a valid JWT for Node), the same
+# with one character changed, and no header — then the valid case again at one
+# connection for latency. Targets alternate within every round. For each run
+# it records wrk's figures and the server's CPU time (utime+stime from
+# /proc/<pid>/stat around the run; nginx is master + worker), then prints the
+# medians, the ratios plugauth/nginx and plugauth/node-jose, and PASS/MISS per
+# goal.
+#
+# environment: BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_KEEP=1 keeps the
+# temp directory (logs, wrk output, results.tsv), BENCH_STRICT=1 exits 3 when
+# a goal is missed.
 set -euo pipefail
-echo "bench: no benchmark defined yet"
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH="$ROOT/bench"
+PLUGAUTH="$ROOT/build/plugauth"
+ROUNDS=${BENCH_ROUNDS:-3}
+DURATION=${BENCH_DURATION:-10s}
+lib() { python3 "$BENCH/benchlib.py" "$@"; }
+
+# --- dependencies -----------------------------------------------------------
+missing=()
+for p in wrk nginx-light; do
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)" = "install ok installed" ] || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "bench: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+    sudo=(sudo)
+  fi
+  echo "bench: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -qq >&2
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+for tool in node npm python3; do
+  command -v "$tool" >/dev/null || { echo "bench: $tool is required" >&2; exit 1; }
+done
+if [ ! -f "$BENCH/node_modules/jose/package.json" ]; then
+  echo "bench: installing jose into bench/node_modules" >&2
+  (cd "$BENCH" && npm install --no-audit --no-fund --no-package-lock --silent)
+fi
+[ -x "$PLUGAUTH" ] || { echo "bench: $PLUGAUTH is missing; run make bench (it builds first)" >&2; exit 1; }
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+# --- temp dir and cleanup ---------------------------------------------------
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/plugauth-bench.XXXXXX")
+pids=()
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: logs kept in $TMP" >&2; else rm -rf "$TMP"; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+read -r PORT_PLUGAUTH PORT_NGINX PORT_NODE < <(lib free-ports 3)
+
+# --- plugauth ---------------------------------------------------------------
+"$PLUGAUTH" key create --service openai --json --data "$TMP/data" >"$TMP/key.json" 2>"$TMP/key-create.log"
+KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"])' "$TMP/key.json")
+"$PLUGAUTH" serve --listen "127.0.0.1:$PORT_PLUGAUTH" --data "$TMP/data" >"$TMP/plugauth.out" 2>"$TMP/plugauth.log" &
+PID_PLUGAUTH=$!
+pids+=("$PID_PLUGAUTH")
+
+# --- nginx ------------------------------------------------------------------
+sed -e "s|@DIR@|$TMP|g" -e "s|@PORT@|$PORT_NGINX|g" "$BENCH/nginx.conf.in" >"$TMP/nginx.conf"
+"$NGINX" -p "$TMP" -e "$TMP/nginx-error.log" -c "$TMP/nginx.conf" &
+PID_NGINX=$!
+pids+=("$PID_NGINX")
+
+# --- node + jose ------------------------------------------------------------
+BENCH_JWT_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export BENCH_JWT_SECRET
+JWT=$(node "$BENCH/node-jose-server.mjs" sign)
+node "$BENCH/node-jose-server.mjs" serve "$PORT_NODE" >"$TMP/node.log" 2>&1 &
+PID_NODE=$!
+pids+=("$PID_NODE")
+
+lib wait-http "http://127.0.0.1:$PORT_PLUGAUTH/healthz" 10
+lib wait-http "http://127.0.0.1:$PORT_NGINX/" 10
+lib wait-http "http://127.0.0.1:$PORT_NODE/" 10
+# nginx's worker is the master's only child.
+PID_NGINX_WORKER=$(pgrep -P "$PID_NGINX" | head -n1)
+[ -n "$PID_NGINX_WORKER" ] || { echo "bench: nginx worker not found" >&2; exit 1; }
+
+# One character changed in the middle of the secret part: a change to the
+# last base64url character can fall in its unused bits and decode the same.
+corrupt() {
+  local s=$1 i=$((${#1} - 12))
+  local c=${s:i:1} r=A
+  [ "$c" = A ] && r=B
+  printf '%s' "${s:0:i}${r}${s:i+1}"
+}
+BAD_KEY=$(corrupt "$KEY")
+BAD_JWT=$(corrupt "$JWT")
+
+url_of() {
+  case $1 in
+    plugauth) echo "http://127.0.0.1:$PORT_PLUGAUTH/verify" ;;
+    nginx) echo "http://127.0.0.1:$PORT_NGINX/" ;;
+    node-jose) echo "http://127.0.0.1:$PORT_NODE/" ;;
+  esac
+}
+pids_of() {
+  case $1 in
+    plugauth) echo "$PID_PLUGAUTH" ;;
+    nginx) echo "$PID_NGINX $PID_NGINX_WORKER" ;;
+    node-jose) echo "$PID_NODE" ;;
+  esac
+}
+# The header each target gets for a case; nginx gets plugauth's, and ignores it.
+header_of() {
+  local target=$1 case=$2
+  case $case in
+    valid) [ "$target" = node-jose ] && echo "Authorization: Bearer $JWT" || echo "Authorization: Bearer $KEY" ;;
+    invalid) [ "$target" = node-jose ] && echo "Authorization: Bearer $BAD_JWT" || echo "Authorization: Bearer $BAD_KEY" ;;
+    none) echo "" ;;
+  esac
+}
+
+# Every target must answer each case as intended before anything is timed.
+for target in plugauth nginx node-jose; do
+  for case in valid invalid none; do
+    want=401
+    if [ "$case" = valid ] || [ "$target" = nginx ]; then want=200; fi
+    got=$(lib status "$(url_of "$target")" "$(header_of "$target" "$case")")
+    if [ "$got" != "$want" ]; then
+      echo "bench: $target answered $got to the $case case, expected $want; see $TMP" >&2
+      BENCH_KEEP=1
+      exit 1
+    fi
+  done
+done
+
+RESULTS="$TMP/results.tsv"
+: >"$RESULTS"
+run() {  # run ROUND CONNS CASE TARGET
+  local round=$1 conns=$2 case=$3 target=$4 header before after line
+  header=$(header_of "$target" "$case")
+  local args=(-t1 "-c$conns" "-d$DURATION" --latency -s "$BENCH/report.lua")
+  [ -n "$header" ] && args+=(-H "$header")
+  # shellcheck disable=SC2046
+  before=$(lib cpu-ticks $(pids_of "$target"))
+  wrk "${args[@]}" "$(url_of "$target")" >"$TMP/wrk-$round-$conns-$case-$target.txt" 2>&1
+  # shellcheck disable=SC2046
+  after=$(lib cpu-ticks $(pids_of "$target"))
+  line=$(grep '^BENCH_RESULT ' "$TMP/wrk-$round-$conns-$case-$target.txt" | tail -n1)
+  [ -n "$line" ] || { echo "bench: wrk gave no result; see $TMP" >&2; BENCH_KEEP=1; exit 1; }
+  local requests duration_us p50_us p99_us connect read write status timeout
+  eval "$(printf '%s\n' "${line#BENCH_RESULT }" | tr ' ' '\n')"
+  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$round" "$conns" "$case" "$target" "$requests" \
+    "$duration_us" "$p50_us" "$p99_us" "$connect" "$read" "$write" "$status" "$timeout" "$((after - before))" \
+    >>"$RESULTS"
+  printf '  round %s  %-7s %-9s c%-2s  %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  non-2xx %s  sock %s  timeout %s\n' \
+    "$round" "$case" "$target" "$conns" "$(echo "$requests $duration_us" | awk '{print $1 / ($2 / 1e6)}')" \
+    "$(awk "BEGIN{print $p50_us / 1000}")" "$(awk "BEGIN{print $p99_us / 1000}")" \
+    "$status" "$((connect + read + write))" "$timeout"
+}
+
+echo "bench: plugauth $("$PLUGAUTH" version 2>/dev/null | head -n1) on :$PORT_PLUGAUTH, nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') on :$PORT_NGINX, node $(node --version) + jose $(node -p 'require("'"$BENCH"'/node_modules/jose/package.json").version') on :$PORT_NODE"
+echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t1 -d$DURATION, $ROUNDS rounds"
+orders=("plugauth nginx node-jose" "nginx node-jose plugauth" "node-jose plugauth nginx")
+for round in $(seq 1 "$ROUNDS"); do
+  order=${orders[$(((round - 1) % 3))]}
+  for case in valid invalid none; do
+    for target in $order; do run "$round" 64 "$case" "$target"; done
+  done
+  for target in $order; do run "$round" 1 valid "$target"; done
+done
+
+echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew every figure)"
+set +e
+lib summarize "$RESULTS"
+goals=$?
+set -e
+if [ "$goals" -ne 0 ] && [ "${BENCH_STRICT:-0}" = 1 ]; then exit 3; fi
+exit 0
