@@ -26,6 +26,8 @@ SigningKeyPolicy signing_policy(const Config& config) {
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags) {
   if (!crypto_init()) return make_error("libsodium failed to initialise");
   auto app = std::make_unique<App>();
+  if (auto it = inv.env.find("PLUGAUTH_TEST_CLOCK_OFFSET_FILE"); it != inv.env.end() && !it->second.empty())
+    app->clock.use_offset_file(it->second);
   auto config = load_invocation_config(inv, std::move(config_flags));
   if (!config) return config.error();
   app->config = std::move(config.value());

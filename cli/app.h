@@ -21,7 +21,7 @@ namespace plugauth::cli {
 
 struct App {
   Config config;
-  SystemClock clock;
+  ProcessClock clock;
   SystemRandom random;
   std::string master_key_path;
   std::unique_ptr<CryptoKeys> crypto;

@@ -111,6 +111,8 @@ int serve(Invocation& inv) {
   App& app = *opened.value();
   for (const auto& n : app.notices) log_info(n);
   for (const auto& w : config_warnings(app.config)) log_warn(w);
+  if (app.clock.shifted())
+    log_warn("PLUGAUTH_TEST_CLOCK_OFFSET_FILE is set: the clock is shifted for testing; never do this in production");
 
   Verifier verifier(*app.store, *app.crypto, app.clock, app.config, *app.signing_keys);
   store::AuditQueue audit;

@@ -22,6 +22,21 @@ class SystemClock final : public Clock {
   int64_t now() const override;
 };
 
+// The daemon's clock: the system clock, shifted by the whole number of
+// seconds written in `offset_file` when one is named (the CLI takes it from
+// $PLUGAUTH_TEST_CLOCK_OFFSET_FILE). Tests of the real binary move time this
+// way instead of sleeping; `serve` warns loudly when it is in effect.
+class ProcessClock final : public Clock {
+ public:
+  void use_offset_file(std::string path) { offset_file_ = std::move(path); }
+  bool shifted() const { return !offset_file_.empty(); }
+  int64_t now() const override;
+
+ private:
+  SystemClock system_;
+  std::string offset_file_;
+};
+
 // A clock tests set and advance; safe to move from another thread.
 class ManualClock final : public Clock {
  public:
