@@ -12,7 +12,7 @@ build_pkgs=(g++ cmake make pkg-config file patch xz-utils ca-certificates
 # of plugauth (tests/examples/gateway_test.sh). On a host where installing them
 # starts their default services on port 80, the test is unaffected: it runs its
 # own instances on free loopback ports with its own configs.
-test_pkgs=(systemd curl python3 nginx-light caddy)
+test_pkgs=(systemd curl python3 nginx-light caddy chromium)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
