@@ -54,6 +54,18 @@ std::string normalize_request_path(std::string_view path_and_query) {
   return out.empty() ? "/" : out;
 }
 
+const ResourceConfig* resource_for_url(const Config& config, std::string_view url) {
+  const ResourceConfig* best = nullptr;
+  for (const auto& r : config.resources) {
+    std::string_view uri = r.uri;
+    while (uri.size() > 1 && uri.back() == '/') uri.remove_suffix(1);
+    if (url.substr(0, uri.size()) != uri) continue;
+    if (url.size() > uri.size() && url[uri.size()] != '/' && url[uri.size()] != '?') continue;
+    if (best == nullptr || r.uri.size() > best->uri.size()) best = &r;
+  }
+  return best;
+}
+
 ScopeSet required_scopes_for(const std::vector<RouteRule>& rules, std::string_view path_and_query,
                              std::string_view method) {
   const std::string path = normalize_request_path(path_and_query);

@@ -18,6 +18,10 @@ namespace plugauth {
 // that "/public/../admin" and "/%61dmin" cannot slip past an "/admin" rule.
 std::string normalize_request_path(std::string_view path_and_query);
 
+// The configured resource a request URL belongs to: the one whose URI is
+// the longest prefix of `url` on a path-segment boundary; nullptr if none.
+const ResourceConfig* resource_for_url(const Config& config, std::string_view url);
+
 // The scopes the most specific matching rule requires; empty if none matches.
 ScopeSet required_scopes_for(const std::vector<RouteRule>& rules, std::string_view path_and_query,
                              std::string_view method);

@@ -1,6 +1,7 @@
 #include "auth/token_endpoint.h"
 
 #include "auth/clients.h"
+#include "auth/registration.h"
 #include "auth/scopes.h"
 
 namespace plugauth {
@@ -62,7 +63,14 @@ Result<TokenResponse, OAuthError> TokenEndpoint::handle(const TokenRequest& requ
   auto client = authenticate_request_client(request, ctx, true);
   if (!client) return client.error();
   if (!client_has_grant(*client, handler->grant_type())) return oauth_errors::kUnauthorizedClient;
-  return handler->handle(request, *client, ctx);
+  auto out = handler->handle(request, *client, ctx);
+  // "Unused registrations expire" (SPEC §3): use keeps a registration alive.
+  if (out && client->registration == "dynamic" && client->expires_at) {
+    const int64_t now = ctx.clock.now();
+    if (*client->expires_at - now < kUnusedRegistrationLifetime - 86400)
+      ctx.store.extend_client(client->client_id, now, now + kUnusedRegistrationLifetime);
+  }
+  return out;
 }
 
 }  // namespace plugauth

@@ -7,6 +7,7 @@
 #include "auth/scopes.h"
 #include "cli/format.h"
 #include "cli/identity_commands.h"
+#include "config/duration.h"
 
 namespace plugauth::cli {
 namespace {
@@ -203,9 +204,80 @@ int token_revoke(Invocation& inv) {
   });
 }
 
+int registration_token_create(Invocation& inv) {
+  std::optional<int64_t> lifetime = 7 * 86400;
+  if (inv.has("expires")) {
+    lifetime = parse_duration(inv.get("expires"));
+    if (!lifetime) return usage_error(inv, "--expires takes seconds or a number with s, m, h or d (e.g. 7d)");
+  }
+  return with_app(inv, [&](App& app) {
+    auto minted = app.crypto->mint_token(TokenType::RegistrationToken, app.random);
+    const int64_t now = app.clock.now();
+    app.store->insert_registration_token({minted.id, minted.hash, now, now + *lifetime, {}});
+    if (app.config.registration != "token")
+      *inv.err << "plugauth: note: the config has registration \"" << app.config.registration
+               << "\"; initial access tokens are checked only with \"registration\": \"token\"\n";
+    if (inv.json) {
+      picojson::object o;
+      o["token_id"] = picojson::value(minted.id);
+      o["token"] = picojson::value(minted.token);
+      o["expires_at"] = picojson::value(iso_time(now + *lifetime));
+      print_json(inv, picojson::value(o));
+    } else {
+      *inv.out << minted.token << "\n";
+      *inv.err << "plugauth: initial access token " << minted.id << ", expires " << iso_time(now + *lifetime)
+               << "; shown only now. Clients send it as `Authorization: Bearer …` to /register.\n";
+    }
+    return kExitOk;
+  });
+}
+
+int registration_token_list(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    auto tokens = app.store->registration_tokens();
+    if (inv.json) {
+      picojson::array arr;
+      for (const auto& t : tokens) {
+        picojson::object o;
+        o["token_id"] = picojson::value(t.token_id);
+        o["created_at"] = picojson::value(iso_time(t.created_at));
+        o["expires_at"] = json_time(t.expires_at);
+        o["revoked_at"] = json_time(t.revoked_at);
+        arr.emplace_back(o);
+      }
+      picojson::object doc;
+      doc["registration_tokens"] = picojson::value(arr);
+      print_json(inv, picojson::value(doc));
+    } else {
+      for (const auto& t : tokens)
+        *inv.out << t.token_id << "  created " << iso_time(t.created_at)
+                 << (t.expires_at ? "  expires " + iso_time(*t.expires_at) : "")
+                 << (t.revoked_at ? "  REVOKED " + iso_time(*t.revoked_at) : "") << "\n";
+    }
+    return kExitOk;
+  });
+}
+
+int registration_token_revoke(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    if (!app.store->revoke_registration_token(inv.args[0], app.clock.now()))
+      return fail(inv, "no active registration token \"" + inv.args[0] + "\"");
+    picojson::object o;
+    o["revoked"] = picojson::value(inv.args[0]);
+    if (inv.json) print_json(inv, picojson::value(o));
+    else *inv.out << "revoked registration token " << inv.args[0] << "\n";
+    return kExitOk;
+  });
+}
+
 }  // namespace
 
 void register_client_commands(Cli& cli) {
+  cli.add({{"registration-token", "create"}, "", "create an initial access token for /register (registration: token)",
+           {{"expires", "DURATION", "lifetime (default 7d)"}}, 0, 0, registration_token_create});
+  cli.add({{"registration-token", "list"}, "", "list initial access tokens", {}, 0, 0, registration_token_list});
+  cli.add({{"registration-token", "revoke"}, "ID", "revoke an initial access token", {}, 1, 1,
+           registration_token_revoke});
   cli.add({{"client", "add"}, "", "register an OAuth client (prints its id and secret once)",
            {{"name", "NAME", "the name the consent page shows"},
             {"redirect-uri", "URI", "an exact redirect URI (repeatable)", true},

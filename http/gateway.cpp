@@ -43,8 +43,14 @@ struct GatewayHandler {
     return has_a ? req.get_header_value(a) : req.get_header_value(b);
   }
 
-  ScopeSet requested_scopes(const httplib::Request& req, const std::string& uri, const std::string& method) const {
+  ScopeSet requested_scopes(const httplib::Request& req, const std::string& uri, const std::string& method,
+                            const std::string& resource) const {
     ScopeSet required = required_scopes_for(deps.config.routes, uri, method);
+    for (const auto& r : deps.config.resources) {
+      if (r.uri != resource) continue;
+      auto more = required_scopes_for(r.routes, uri, method);
+      required.insert(more.begin(), more.end());
+    }
     auto range = req.params.equal_range("scope");
     for (auto it = range.first; it != range.second; ++it) {
       auto more = parse_scopes(it->second);
@@ -53,9 +59,19 @@ struct GatewayHandler {
     return required;
   }
 
-  std::string resource_of(const httplib::Request& req) const {
+  // The resource this request protects: ?resource=, else the configured
+  // resource the forwarded URL falls under (X-Forwarded-Proto/Host + the
+  // original URI, from a trusted proxy), else the default resource.
+  std::string resource_of(const httplib::Request& req, const std::string& uri) const {
     std::string r = req.get_param_value("resource");
-    return r.empty() ? deps.config.resources.front().uri : r;
+    if (!r.empty()) return r;
+    if (!uri.empty() && trusted.contains(req.remote_addr) && req.has_header("X-Forwarded-Host")) {
+      std::string proto = req.get_header_value("X-Forwarded-Proto");
+      if (proto != "http" && proto != "https") proto = "https";
+      const std::string url = proto + "://" + req.get_header_value("X-Forwarded-Host") + uri;
+      if (const ResourceConfig* match = resource_for_url(deps.config, url)) return match->uri;
+    }
+    return deps.config.resources.front().uri;
   }
 
   void audit_failure(const httplib::Request& req, const std::string& uri, const VerifyOutcome& o, int status) {
@@ -93,7 +109,8 @@ struct GatewayHandler {
     const std::string uri = *forwarded_uri;
     std::string method = *forwarded_method;
     if (method.empty()) method = req.method;
-    const ScopeSet required = requested_scopes(req, uri, method);
+    const std::string resource = resource_of(req, uri);
+    const ScopeSet required = requested_scopes(req, uri, method, resource);
 
     std::string custom;
     if (!deps.config.api_key_header.empty()) custom = req.get_header_value(deps.config.api_key_header);
@@ -107,15 +124,15 @@ struct GatewayHandler {
       outcome.result = VerifyResult::InvalidToken;
       outcome.error_description = credential->problem;
     } else {
-      outcome = deps.verifier.verify(credential->token, required, req.get_param_value("resource"));
+      outcome = deps.verifier.verify(credential->token, required, resource);
     }
-    render(req, res, uri, outcome);
+    render(req, res, uri, resource, outcome);
     deps.metrics.record_verify(outcome.identity.get(), outcome.result, std::chrono::steady_clock::now() - started);
   }
 
-  void render(const httplib::Request& req, httplib::Response& res, const std::string& uri,
+  void render(const httplib::Request& req, httplib::Response& res, const std::string& uri, const std::string& resource,
               const VerifyOutcome& o) {
-    const std::string metadata = resource_metadata_url(deps.config, resource_of(req));
+    const std::string metadata = resource_metadata_url(deps.config, resource);
     const std::string realm = "Bearer realm=" + quote_param(deps.config.issuer);
     switch (o.result) {
       case VerifyResult::Ok: {

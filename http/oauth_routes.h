@@ -14,6 +14,7 @@ namespace plugauth {
 
 void register_oauth_routes(httplib::Server& server, OAuthContext& ctx, Sessions& sessions,
                            const TokenEndpoint& token_endpoint);
+void register_mcp_routes(httplib::Server& server, OAuthContext& ctx);
 void register_account_routes(httplib::Server& server, OAuthContext& ctx, Sessions& sessions);
 
 }  // namespace plugauth

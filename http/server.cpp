@@ -1,13 +1,12 @@
 #include "http/server.h"
 
-// Before httplib.h: the default backlog of 5 drops handshakes under load.
-#define CPPHTTPLIB_LISTEN_BACKLOG 1024
 #include <httplib.h>
 
 #include <chrono>
 
 #include "common/json.h"
 #include "common/log.h"
+#include "http/cors.h"
 #include "http/forms.h"
 #include "http/gateway.h"
 #include "http/oauth_routes.h"
@@ -64,10 +63,11 @@ void HttpServer::Impl::configure() {
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   });
 
-  svr.set_pre_routing_handler([](const httplib::Request&, httplib::Response& res) {
+  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_started = std::chrono::steady_clock::now();
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("Cache-Control", "no-store");
+    if (http::apply_cors(req, res, deps.config)) return httplib::Server::HandlerResponse::Handled;
     return httplib::Server::HandlerResponse::Unhandled;
   });
 
@@ -135,6 +135,7 @@ void HttpServer::Impl::routes() {
   register_gateway_routes(svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});
   register_oauth_routes(svr, deps.oauth, deps.sessions, deps.token_endpoint);
   register_account_routes(svr, deps.oauth, deps.sessions);
+  register_mcp_routes(svr, deps.oauth);
 }
 
 HttpServer::HttpServer(ServerDeps deps) : impl_(std::make_unique<Impl>(deps)) {

@@ -121,6 +121,18 @@ bool Store::set_client_secret(const std::string& client_id, const std::string& s
   });
 }
 
+void Store::extend_client(const std::string& client_id, int64_t now, int64_t expires_at) {
+  with_db("extend_client", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "UPDATE clients SET last_used_at = ?, expires_at = ? WHERE client_id = ?"
+                         " AND expires_at IS NOT NULL");
+    st.bind(1, now);
+    st.bind(2, expires_at);
+    st.bind(3, client_id);
+    st.exec();
+  });
+}
+
 std::vector<std::string> Store::client_scopes() {
   return with_db("client_scopes", [&](SQLite::Database& db) {
     SQLite::Statement st(db, "SELECT scope FROM clients WHERE scope IS NOT NULL");

@@ -91,6 +91,56 @@ void Store::touch_api_keys(const std::vector<std::pair<std::string, int64_t>>& l
   });
 }
 
+void Store::insert_registration_token(const RegistrationTokenRecord& t) {
+  with_db("insert_registration_token", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "INSERT INTO registration_tokens (token_id, token_hash, created_at, expires_at)"
+                         " VALUES (?, ?, ?, ?)");
+    st.bind(1, t.token_id);
+    sql::bind_blob(st, 2, t.token_hash);
+    st.bind(3, t.created_at);
+    sql::bind_opt(st, 4, t.expires_at);
+    st.exec();
+  });
+}
+
+namespace {
+RegistrationTokenRecord read_registration_token(SQLite::Statement& st) {
+  return {st.getColumn(0).getString(), sql::blob(st.getColumn(1)), st.getColumn(2).getInt64(),
+          sql::opt_int(st.getColumn(3)), sql::opt_int(st.getColumn(4))};
+}
+constexpr const char* kRegistrationTokenColumns =
+    "SELECT token_id, token_hash, created_at, expires_at, revoked_at FROM registration_tokens";
+}  // namespace
+
+std::optional<RegistrationTokenRecord> Store::find_registration_token(const std::string& token_id) {
+  return with_db("find_registration_token", [&](SQLite::Database& db) -> std::optional<RegistrationTokenRecord> {
+    SQLite::Statement st(db, std::string(kRegistrationTokenColumns) + " WHERE token_id = ?");
+    st.bind(1, token_id);
+    if (!st.executeStep()) return std::nullopt;
+    return read_registration_token(st);
+  });
+}
+
+std::vector<RegistrationTokenRecord> Store::registration_tokens() {
+  return with_db("registration_tokens", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, std::string(kRegistrationTokenColumns) + " ORDER BY created_at DESC");
+    std::vector<RegistrationTokenRecord> out;
+    while (st.executeStep()) out.push_back(read_registration_token(st));
+    return out;
+  });
+}
+
+bool Store::revoke_registration_token(const std::string& token_id, int64_t now) {
+  return with_db("revoke_registration_token", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "UPDATE registration_tokens SET revoked_at = ? WHERE token_id = ? AND revoked_at IS NULL");
+    st.bind(1, now);
+    st.bind(2, token_id);
+    return st.exec() == 1;
+  });
+}
+
 void Store::set_verification_token(const std::string& service, const std::string& token, int64_t now) {
   with_db("set_verification_token", [&](SQLite::Database& db) {
     SQLite::Statement st(db,

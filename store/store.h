@@ -87,6 +87,14 @@ struct ApiKeyRecord {
   std::optional<int64_t> revoked_at;
 };
 
+struct RegistrationTokenRecord {
+  std::string token_id;
+  std::string token_hash;
+  int64_t created_at = 0;
+  std::optional<int64_t> expires_at;
+  std::optional<int64_t> revoked_at;
+};
+
 struct VerificationToken {
   std::string service;
   std::string token;
@@ -264,6 +272,8 @@ class Store {
   bool remove_client(const std::string& client_id);
   bool set_client_scope(const std::string& client_id, const std::optional<std::string>& scope);
   bool set_client_secret(const std::string& client_id, const std::string& secret_hash);
+  // A dynamically registered client was used: it lives on until `expires_at`.
+  void extend_client(const std::string& client_id, int64_t now, int64_t expires_at);
   // Every scope named by any client, space-joined per client.
   std::vector<std::string> client_scopes();
 
@@ -300,6 +310,12 @@ class Store {
   int revoke_client_grants(const std::string& client_id, int64_t now);
   // Drops codes, refresh tokens, access-token rows and sessions long expired.
   void delete_expired_oauth_rows(int64_t now);
+
+  // --- RFC 7591 initial access tokens (store/keys.cpp) ----------------------
+  void insert_registration_token(const RegistrationTokenRecord& token);
+  std::optional<RegistrationTokenRecord> find_registration_token(const std::string& token_id);
+  std::vector<RegistrationTokenRecord> registration_tokens();
+  bool revoke_registration_token(const std::string& token_id, int64_t now);
 
   // --- verification tokens (store/keys.cpp) ---------------------------------
   void set_verification_token(const std::string& service, const std::string& token, int64_t now);

@@ -1,0 +1,172 @@
+#include "auth/registration.h"
+
+#include <deque>
+#include <mutex>
+#include <unordered_map>
+
+#include "auth/base64url.h"
+#include "auth/clients.h"
+#include "auth/credentials.h"
+#include "auth/scopes.h"
+#include "common/json.h"
+
+namespace plugauth {
+namespace {
+
+constexpr int kRegistrationsPerHour = 20;
+
+// SPEC §8.9: 20 registrations an hour per IP (sliding window).
+class RegistrationRateLimit {
+ public:
+  // Seconds until the next is allowed, or 0 (and the attempt is counted).
+  int64_t admit(const std::string& ip, int64_t now) {
+    std::lock_guard lock(mu_);
+    if (per_ip_.size() > 100000) per_ip_.clear();
+    auto& times = per_ip_[ip];
+    while (!times.empty() && times.front() <= now - 3600) times.pop_front();
+    if (times.size() >= static_cast<size_t>(kRegistrationsPerHour)) return times.front() + 3600 - now;
+    times.push_back(now);
+    return 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::deque<int64_t>> per_ip_;  // guarded by mu_
+};
+
+RegistrationRateLimit& rate_limit() {
+  static RegistrationRateLimit limit;
+  return limit;
+}
+
+RegistrationError metadata_error(std::string description) {
+  return {400, "invalid_client_metadata", std::move(description), 0};
+}
+
+Result<std::vector<std::string>, RegistrationError> string_array(const picojson::object& o, const char* name) {
+  std::vector<std::string> out;
+  auto it = o.find(name);
+  if (it == o.end()) return out;
+  if (!it->second.is<picojson::array>()) return metadata_error(std::string(name) + " must be an array of strings");
+  for (const auto& v : it->second.get<picojson::array>()) {
+    if (!v.is<std::string>()) return metadata_error(std::string(name) + " must be an array of strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+// RFC 7591 §3: a registration access token check for `registration: token`.
+std::optional<RegistrationError> check_initial_access_token(const std::string& authorization, OAuthContext& ctx) {
+  const RegistrationError invalid{401, "invalid_token", "a valid initial access token is required (Bearer)", 0};
+  auto credential = extract_credential(authorization, "");
+  if (!credential || credential->malformed) return invalid;
+  auto parsed = ctx.crypto.parse_token(credential->token);
+  if (!parsed || parsed->type != TokenType::RegistrationToken) return invalid;
+  auto row = ctx.store.find_registration_token(parsed->id);
+  const int64_t now = ctx.clock.now();
+  if (!row || row->revoked_at || (row->expires_at && *row->expires_at <= now) ||
+      !constant_time_equal(row->token_hash, ctx.crypto.hash_secret(credential->token)))
+    return invalid;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<picojson::object, RegistrationError> register_client(const RegistrationRequest& request, OAuthContext& ctx) {
+  const std::string& policy = ctx.config.registration;
+  if (policy == "closed") return RegistrationError{403, "access_denied", "dynamic client registration is closed", 0};
+  if (policy == "token") {
+    if (auto e = check_initial_access_token(request.authorization, ctx)) return *e;
+  }
+  const int64_t now = ctx.clock.now();
+  if (int64_t wait = rate_limit().admit(request.client_ip, now); wait > 0)
+    return RegistrationError{429, "slow_down", "too many registrations from this address; retry later", wait};
+
+  auto body = parse_json_strict(request.body);
+  if (!body || !body->is<picojson::object>()) return metadata_error("the body must be a JSON object");
+  const auto& m = body->get<picojson::object>();
+
+  auto uris = string_array(m, "redirect_uris");
+  if (!uris) return uris.error();
+  if (uris->empty() || uris->size() > 10)
+    return RegistrationError{400, "invalid_redirect_uri", "redirect_uris must list 1 to 10 URIs", 0};
+  for (const auto& u : *uris)
+    if (!is_acceptable_redirect_uri(u))
+      return RegistrationError{400, "invalid_redirect_uri",
+                               "redirect URI " + u + " must be https, or http on a loopback host, without a fragment",
+                               0};
+
+  std::string method = "client_secret_basic";
+  if (auto it = m.find("token_endpoint_auth_method"); it != m.end()) {
+    if (!it->second.is<std::string>()) return metadata_error("token_endpoint_auth_method must be a string");
+    method = it->second.get<std::string>();
+  }
+  if (method != "none" && method != "client_secret_basic" && method != "client_secret_post")
+    return metadata_error("token_endpoint_auth_method must be none, client_secret_basic or client_secret_post");
+  const bool is_public = method == "none";
+
+  auto grants = string_array(m, "grant_types");
+  if (!grants) return grants.error();
+  if (grants->empty()) *grants = {"authorization_code", "refresh_token"};
+  for (const auto& g : *grants) {
+    const bool ok = g == "authorization_code" || g == "refresh_token" || (g == "client_credentials" && !is_public);
+    if (!ok) return metadata_error("grant type " + g + " is not available to this client");
+  }
+  auto response_types = string_array(m, "response_types");
+  if (!response_types) return response_types.error();
+  for (const auto& r : *response_types)
+    if (r != "code") return metadata_error("only the response type \"code\" is supported");
+
+  std::string name = "unnamed client";
+  if (auto it = m.find("client_name"); it != m.end() && it->second.is<std::string>())
+    name = it->second.get<std::string>().substr(0, 128);
+  std::optional<std::string> scope;
+  if (auto it = m.find("scope"); it != m.end()) {
+    if (!it->second.is<std::string>()) return metadata_error("scope must be a string");
+    ScopeSet s = parse_scopes(it->second.get<std::string>());
+    for (const auto& x : s)
+      if (!is_valid_scope_token(x)) return metadata_error("malformed scope");
+    // A registration may not invent scopes: only known ones are kept.
+    scope = join_scopes(intersect(s, ctx.verifier.scope_policy()->known()));
+  }
+
+  store::ClientRecord c;
+  c.client_id = "dcr_" + hex_encode(ctx.random.bytes(12));
+  c.name = name;
+  c.is_public = is_public;
+  c.redirect_uris = *uris;
+  c.scope = scope;
+  c.grant_types = join_scopes(ScopeSet(grants->begin(), grants->end()));
+  c.registration = "dynamic";
+  c.metadata_json = request.body.substr(0, 8192);
+  c.created_at = now;
+  c.expires_at = now + kUnusedRegistrationLifetime;
+  std::string secret;
+  if (!is_public) {
+    auto minted = ctx.crypto.mint_token(TokenType::ClientSecret, ctx.random);
+    secret = minted.token;
+    c.secret_hash = minted.hash;
+  }
+  if (!ctx.store.insert_client(c)) return RegistrationError{500, "server_error", "client id collision", 0};
+  ctx.audit.push({now, "client_registered", "", c.client_id, "", "/register", 201, request.client_ip, name});
+
+  picojson::object out;
+  out["client_id"] = picojson::value(c.client_id);
+  if (!is_public) {
+    out["client_secret"] = picojson::value(secret);
+    out["client_secret_expires_at"] = picojson::value(0.0);
+  }
+  out["client_id_issued_at"] = picojson::value(static_cast<double>(now));
+  out["client_name"] = picojson::value(name);
+  picojson::array ru, gt;
+  for (const auto& u : *uris) ru.emplace_back(u);
+  for (const auto& g : ScopeSet(grants->begin(), grants->end())) gt.emplace_back(g);
+  out["redirect_uris"] = picojson::value(ru);
+  out["grant_types"] = picojson::value(gt);
+  out["response_types"] = picojson::value(picojson::array{picojson::value("code")});
+  out["token_endpoint_auth_method"] = picojson::value(method);
+  if (scope) out["scope"] = picojson::value(*scope);
+  return out;
+}
+
+}  // namespace plugauth

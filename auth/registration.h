@@ -1,0 +1,35 @@
+// RFC 7591 dynamic client registration: policy, metadata validation and the
+// registration response. MCP clients register themselves this way.
+#pragma once
+
+#include <string>
+
+#include <picojson.h>
+
+#include "auth/oauth_context.h"
+#include "common/result.h"
+
+namespace plugauth {
+
+struct RegistrationError {
+  int status = 400;
+  std::string error;        // invalid_redirect_uri, invalid_client_metadata, access_denied, invalid_token, …
+  std::string description;
+  int64_t retry_after = 0;  // with 429
+};
+
+struct RegistrationRequest {
+  std::string body;           // JSON
+  std::string authorization;  // Authorization header (registration: token)
+  std::string client_ip;
+};
+
+// 201 body on success (RFC 7591 §3.2.1). Enforces the `registration`
+// policy, the per-IP rate limit (20 an hour), https-or-loopback redirect
+// URIs, and the supported auth methods and grants.
+Result<picojson::object, RegistrationError> register_client(const RegistrationRequest& request, OAuthContext& ctx);
+
+// A dynamically registered client that goes unused this long expires.
+constexpr int64_t kUnusedRegistrationLifetime = 30 * 86400;
+
+}  // namespace plugauth

@@ -1,0 +1,88 @@
+// What an MCP client needs to connect with no manual setup: RFC 9728
+// protected-resource metadata for every configured resource, and RFC 7591
+// dynamic client registration.
+#include <httplib.h>
+
+#include "auth/registration.h"
+#include "common/json.h"
+#include "http/forms.h"
+#include "http/oauth_routes.h"
+
+namespace plugauth {
+namespace {
+
+std::string path_of(const std::string& uri) {
+  auto scheme = uri.find("://");
+  auto slash = scheme == std::string::npos ? std::string::npos : uri.find('/', scheme + 3);
+  std::string path = slash == std::string::npos ? "" : uri.substr(slash);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path;
+}
+
+picojson::value protected_resource_metadata(const Config& config, const ResourceConfig& r, OAuthContext& ctx) {
+  picojson::object o;
+  o["resource"] = picojson::value(r.uri);
+  o["authorization_servers"] = picojson::value(picojson::array{picojson::value(config.issuer)});
+  picojson::array scopes;
+  if (!r.scopes_supported.empty()) {
+    for (const auto& s : r.scopes_supported) scopes.emplace_back(s);
+  } else {
+    for (const auto& s : ctx.verifier.scope_policy()->known()) scopes.emplace_back(s);
+  }
+  o["scopes_supported"] = picojson::value(scopes);
+  o["bearer_methods_supported"] = picojson::value(picojson::array{picojson::value("header")});
+  o["jwks_uri"] = picojson::value(config.issuer + "/.well-known/jwks.json");
+  return picojson::value(o);
+}
+
+}  // namespace
+
+void register_mcp_routes(httplib::Server& server, OAuthContext& ctx) {
+  // RFC 9728 §3.1: the metadata of the resource https://host/path lives at
+  // <issuer>/.well-known/oauth-protected-resource/path; the first resource
+  // is also served at the bare well-known path.
+  server.Get(R"(/\.well-known/oauth-protected-resource(/.*)?)",
+             [&ctx](const httplib::Request& req, httplib::Response& res) {
+               const std::string suffix = req.matches.size() > 1 ? req.matches[1].str() : "";
+               const ResourceConfig* found = nullptr;
+               if (suffix.empty()) {
+                 found = &ctx.config.resources.front();
+               } else {
+                 for (const auto& r : ctx.config.resources)
+                   if (path_of(r.uri) == suffix) {
+                     found = &r;
+                     break;
+                   }
+               }
+               if (found == nullptr) {
+                 res.status = 404;
+                 res.set_content(R"({"error":"not_found","error_description":"no such protected resource"})",
+                                 "application/json");
+                 return;
+               }
+               http::set_cache_control(res, "public, max-age=300");
+               res.set_content(to_json(protected_resource_metadata(ctx.config, *found, ctx)), "application/json");
+             });
+
+  server.Post("/register", [&ctx](const httplib::Request& req, httplib::Response& res) {
+    auto out = register_client({req.body, req.get_header_value("Authorization"), req.remote_addr}, ctx);
+    if (!out) {
+      const RegistrationError& e = out.error();
+      res.status = e.status;
+      picojson::object o;
+      o["error"] = picojson::value(e.error);
+      o["error_description"] = picojson::value(e.description);
+      if (e.status == 401)
+        res.set_header("WWW-Authenticate", "Bearer realm=\"" + ctx.config.issuer +
+                                               "\", error=\"invalid_token\", error_description=\"" + e.description +
+                                               "\"");
+      if (e.status == 429) res.set_header("Retry-After", std::to_string(e.retry_after));
+      res.set_content(to_json(picojson::value(o)), "application/json");
+      return;
+    }
+    res.status = 201;
+    res.set_content(to_json(picojson::value(*out)), "application/json");
+  });
+}
+
+}  // namespace plugauth
