@@ -14,6 +14,10 @@ build_pkgs=(g++ cmake make pkg-config file patch xz-utils ca-certificates
 # own instances on free loopback ports with its own configs.
 test_pkgs=(systemd curl python3 nginx-light caddy chromium)
 
+# The third-party OAuth clients tests/oauth drives plugauth with.
+test_pkgs+=(python3-authlib python3-requests-oauthlib python3-jwt python3-pytest
+            python3-requests python3-cryptography)
+
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
