@@ -1,1 +1,377 @@
-// placeholder: being written
+// `plugauth serve` as an operator and a client see it: the real binary on a
+// loopback port, a fresh data directory, real HTTP, real signals and a real
+// $NOTIFY_SOCKET.
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <set>
+#include <sstream>
+
+#include <catch2/catch.hpp>
+
+#include "tests/integration/daemon.h"
+
+using namespace plugauth::testing;
+
+namespace {
+
+mode_t permissions(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const picojson::array& jwks_keys(const picojson::value& jwks) {
+  REQUIRE(jwks.is<picojson::object>());
+  REQUIRE(jwks.get("keys").is<picojson::array>());
+  return jwks.get("keys").get<picojson::array>();
+}
+
+std::set<std::string> jwks_kids(const Daemon& daemon) {
+  std::set<std::string> kids;
+  const auto jwks = get_json(daemon, "/.well-known/jwks.json");
+  for (const auto& k : jwks_keys(jwks)) kids.insert(k.get("kid").to_str());
+  return kids;
+}
+
+std::string only_kid(const Daemon& daemon) {
+  auto kids = jwks_kids(daemon);
+  REQUIRE(kids.size() == 1);
+  return *kids.begin();
+}
+
+void require_stops_cleanly(Daemon& daemon, int signal_number) {
+  daemon.send_signal(signal_number);
+  auto status = daemon.wait_exit();
+  INFO("daemon stderr:\n" << daemon.stderr_text());
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+}
+
+void require_healthy(const Daemon& daemon) {
+  auto res = daemon.get("/healthz");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+}
+
+// Reads from a raw socket until `done(received)` or EOF / the deadline.
+std::string read_until(int fd, const std::function<bool(const std::string&)>& done,
+                       std::chrono::milliseconds timeout) {
+  std::string received;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done(received)) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
+    char buf[4096];
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    received.append(buf, static_cast<size_t>(n));
+  }
+  return received;
+}
+
+// Waits for a datagram carrying `assignment` as one of its lines
+// (sd_notify(3): newline-separated VAR=VALUE), skipping any others.
+bool receive_assignment(NotifySocket& notify, const std::string& assignment) {
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  for (;;) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto datagram = notify.receive(std::max(left, std::chrono::milliseconds(0)));
+    if (!datagram) return false;
+    std::istringstream lines(*datagram);
+    for (std::string line; std::getline(lines, line);)
+      if (line == assignment) return true;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("GET /healthz answers 200 {\"status\":\"ok\"} as JSON") {
+  auto daemon = Daemon::start();
+  auto health = get_json(*daemon, "/healthz");
+  CHECK(health.serialize() == R"({"status":"ok"})");
+}
+
+TEST_CASE("serve on an empty directory creates master.key with mode 0600 and the data directory with mode 0700") {
+  auto daemon = Daemon::start();
+  CHECK(permissions(daemon->data_dir()) == 0700);
+  CHECK(permissions(daemon->data_dir() + "/master.key") == 0600);
+  CHECK(permissions(daemon->data_dir() + "/plugauth.db") == 0600);
+  // It says where everything is (SPEC §2).
+  auto log = daemon->stderr_text();
+  CHECK_THAT(log, Catch::Contains(daemon->data_dir() + "/master.key"));
+  CHECK_THAT(log, Catch::Contains(daemon->data_dir() + "/plugauth.db"));
+  CHECK_THAT(log, Catch::Contains(daemon->listen_address()));
+}
+
+TEST_CASE("JWKS lists one Ed25519 OKP public key with kid, alg and use, and no private member") {
+  auto daemon = Daemon::start();
+  auto jwks = get_json(*daemon, "/.well-known/jwks.json");
+  const auto& keys = jwks_keys(jwks);
+  REQUIRE(keys.size() == 1);
+  const auto& key = keys[0];
+  REQUIRE(key.is<picojson::object>());
+  CHECK(key.get("kty").to_str() == "OKP");
+  CHECK(key.get("crv").to_str() == "Ed25519");
+  CHECK(key.get("alg").to_str() == "EdDSA");
+  CHECK(key.get("use").to_str() == "sig");
+  CHECK_FALSE(key.get("kid").to_str().empty());
+  // An Ed25519 public key is 32 bytes: 43 base64url characters, unpadded.
+  CHECK(key.get("x").to_str().size() == 43);
+  CHECK_FALSE(key.contains("d"));
+  for (const char* private_member : {"d", "p", "q", "dp", "dq", "qi", "k"})
+    CHECK(jwks.serialize().find(std::string("\"") + private_member + "\"") == std::string::npos);
+}
+
+TEST_CASE("serve refuses a master.key readable by group or others: exit 1, naming the file and the fix") {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  {
+    auto first = Daemon::start(DaemonOptions().with_data_dir(data));
+    require_stops_cleanly(*first, SIGTERM);
+  }
+  const std::string key_file = data + "/master.key";
+  const mode_t loose = GENERATE(mode_t{0644}, mode_t{0640}, mode_t{0604});
+  REQUIRE(::chmod(key_file.c_str(), loose) == 0);
+
+  Daemon refused(DaemonOptions().with_data_dir(data));
+  auto status = refused.wait_exit();
+  INFO("daemon stderr:\n" << refused.stderr_text());
+  REQUIRE(status.has_value());
+  CHECK(*status == 1);
+  CHECK_THAT(refused.stderr_text(), Catch::Contains(key_file));
+  CHECK_THAT(refused.stderr_text(), Catch::Contains("chmod 600"));
+  // It refused before listening.
+  CHECK_FALSE(refused.get("/healthz"));
+}
+
+TEST_CASE("with CREDENTIALS_DIRECTORY (systemd LoadCredential=) serve uses master-key from there") {
+  TempDir credentials;
+  const std::string key_file = credentials.path() + "/master-key";
+  {
+    std::ofstream out(key_file, std::ios::binary);
+    out << std::string(64, '7') << "\n";
+  }
+  REQUIRE(::chmod(key_file.c_str(), 0400) == 0);
+
+  auto daemon = Daemon::start(DaemonOptions().with_env("CREDENTIALS_DIRECTORY", credentials.path()));
+  CHECK_THAT(daemon->stderr_text(), Catch::Contains("master key " + key_file));
+  CHECK_FALSE(std::filesystem::exists(daemon->data_dir() + "/master.key"));
+  require_stops_cleanly(*daemon, SIGTERM);
+
+  SECTION("and refuses it when group or others can read it") {
+    REQUIRE(::chmod(key_file.c_str(), 0440) == 0);
+    Daemon refused(DaemonOptions().with_data_dir(daemon->data_dir()).with_env("CREDENTIALS_DIRECTORY",
+                                                                              credentials.path()));
+    auto status = refused.wait_exit();
+    INFO("daemon stderr:\n" << refused.stderr_text());
+    REQUIRE(status.has_value());
+    CHECK(*status == 1);
+    CHECK_THAT(refused.stderr_text(), Catch::Contains(key_file));
+  }
+}
+
+TEST_CASE("a restart keeps the data: same master key, same signing key in JWKS") {
+  TempDir dir;
+  const std::string data = dir.path() + "/data";
+  std::string kid, master_key;
+  {
+    auto first = Daemon::start(DaemonOptions().with_data_dir(data));
+    kid = only_kid(*first);
+    master_key = read_file(data + "/master.key");
+    require_stops_cleanly(*first, SIGTERM);
+  }
+  REQUIRE(master_key.size() >= 32);
+
+  auto second = Daemon::start(DaemonOptions().with_data_dir(data));
+  CHECK(only_kid(*second) == kid);
+  CHECK(read_file(data + "/master.key") == master_key);
+  CHECK_THAT(second->stderr_text(), !Catch::Contains("created master key"));
+}
+
+TEST_CASE("SIGTERM and SIGINT stop the daemon with exit 0 and it logs that it stopped") {
+  const int sig = GENERATE(SIGTERM, SIGINT);
+  auto daemon = Daemon::start();
+  require_stops_cleanly(*daemon, sig);
+  const auto log = daemon->stderr_text();
+  CHECK_THAT(log, Catch::Contains(sig == SIGTERM ? "received SIGTERM" : "received SIGINT"));
+  CHECK_THAT(log, Catch::Contains("stopped"));
+  CHECK_FALSE(daemon->get("/healthz"));
+}
+
+TEST_CASE("with NOTIFY_SOCKET set, serve sends READY=1 once it answers and STOPPING=1 on SIGTERM") {
+  TempDir dir;
+  NotifySocket notify(dir.path() + "/notify.sock");
+  Daemon daemon(DaemonOptions().with_env("NOTIFY_SOCKET", notify.path()));
+
+  const bool ready = receive_assignment(notify, "READY=1");
+  INFO("daemon stderr:\n" << daemon.stderr_text());
+  REQUIRE(ready);
+  // READY=1 means "serving": the very first request, without retry, works.
+  require_healthy(daemon);
+
+  daemon.send_signal(SIGTERM);
+  CHECK(receive_assignment(notify, "STOPPING=1"));
+  auto status = daemon.wait_exit();
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+}
+
+TEST_CASE("256 open connections, idle ones included, do not starve a new request (SPEC §8.10)") {
+  auto daemon = Daemon::start();
+  std::vector<int> held;
+  struct Closer {
+    std::vector<int>& fds;
+    ~Closer() {
+      for (int fd : fds) ::close(fd);
+    }
+  } closer{held};
+
+  // Half have made one keep-alive request and gone quiet, half never sent a
+  // byte: both kinds hold a server worker until their idle timeout.
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n";
+  const auto opened = std::chrono::steady_clock::now();
+  for (int i = 0; i < 256; ++i) {
+    int fd = connect_loopback(daemon->port());
+    REQUIRE(fd >= 0);
+    held.push_back(fd);
+    if (i % 2 == 0) continue;
+    REQUIRE(::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+    auto answer = read_until(
+        fd, [](const std::string& r) { return r.find(R"({"status":"ok"})") != std::string::npos; }, 5s);
+    REQUIRE_THAT(answer, Catch::StartsWith("HTTP/1.1 200"));
+  }
+
+  const auto start = std::chrono::steady_clock::now();
+  auto res = daemon->get("/healthz");
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  CHECK(took < 2s);  // a liveness bound, not a benchmark
+
+  // Idle connections are closed after 5 s (SPEC §8.10); each then reads EOF.
+  auto eof = read_until(held[0], [](const std::string&) { return false; }, 10s);
+  const auto idle_for = std::chrono::steady_clock::now() - opened;
+  CHECK(eof.empty());
+  CHECK(idle_for >= 4s);
+  CHECK(idle_for < 10s);
+}
+
+TEST_CASE("a body over 64 KiB is refused with 413, and the daemon stays healthy") {
+  auto daemon = Daemon::start();
+  const std::string path = GENERATE("/token", "/healthz");
+  const std::string body(64 * 1024 + 1, 'a');
+  auto res = daemon->post(path, body, "application/x-www-form-urlencoded");
+  REQUIRE(res);
+  CHECK(res->status == 413);
+  CHECK(daemon->running());
+  require_healthy(*daemon);
+}
+
+TEST_CASE("a chunked body over 64 KiB is refused with a 4xx, and the daemon stays healthy") {
+  auto daemon = Daemon::start();
+  int fd = connect_loopback(daemon->port());
+  REQUIRE(fd >= 0);
+  std::string request = "POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                        "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n";
+  const std::string chunk(8192, 'a');
+  for (int i = 0; i < 9; ++i) request += "2000\r\n" + chunk + "\r\n";
+  request += "0\r\n\r\n";
+  ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+  auto answer = read_until(fd, [](const std::string&) { return false; }, 5s);
+  ::close(fd);
+  INFO(answer);
+  REQUIRE(answer.size() >= 12);
+  CHECK(answer.substr(0, 10) == "HTTP/1.1 4");
+  CHECK(daemon->running());
+  require_healthy(*daemon);
+}
+
+TEST_CASE("a request with more than 100 headers gets a 4xx, and the daemon stays healthy") {
+  auto daemon = Daemon::start();
+  httplib::Headers headers;
+  for (int i = 0; i < 120; ++i) headers.emplace("X-Filler-" + std::to_string(i), "v");
+  auto res = daemon->get("/healthz", headers);
+  REQUIRE(res);
+  CHECK(res->status >= 400);
+  CHECK(res->status < 500);
+  CHECK(daemon->running());
+  require_healthy(*daemon);
+}
+
+TEST_CASE("an unknown path is a 404 with a JSON error body") {
+  auto daemon = Daemon::start();
+  auto res = daemon->get("/no/such/endpoint");
+  REQUIRE(res);
+  CHECK(res->status == 404);
+  CHECK_THAT(res->get_header_value("Content-Type"), Catch::StartsWith("application/json"));
+  auto body = parse_one_json(res->body);
+  REQUIRE(body.has_value());
+  CHECK(body->get("error").is<std::string>());
+}
+
+TEST_CASE("the access log line has method, path, status and client, never the query string") {
+  auto daemon = Daemon::start();
+  auto res = daemon->get("/healthz?secret=abc");
+  REQUIRE(res);
+  CHECK(res->status == 200);
+  auto missing = daemon->get("/nowhere?token=xyz");
+  REQUIRE(missing);
+
+  // The line is written after the response, so poll for it.
+  REQUIRE(daemon->wait_for_log("GET /nowhere 404"));
+  const auto log = daemon->stderr_text();
+  CHECK(log.find("secret=abc") == std::string::npos);
+  CHECK(log.find("token=xyz") == std::string::npos);
+  std::istringstream lines(log);
+  bool logged = false;
+  for (std::string line; std::getline(lines, line);)
+    logged = logged || (line.find("GET /healthz 200 ") != std::string::npos &&
+                        line.find("127.0.0.1") != std::string::npos);
+  CHECK(logged);
+}
+
+TEST_CASE("signing-key rotate while serve runs reaches JWKS within a second (SPEC §4)") {
+  auto daemon = Daemon::start();
+  const std::string old_kid = only_kid(*daemon);
+
+  auto rotated = daemon->cli({"signing-key", "rotate", "--json"});
+  INFO("stdout: " << rotated.out << "\nstderr: " << rotated.err);
+  REQUIRE(rotated.exit_code == 0);
+  auto doc = parse_one_json(rotated.out);
+  REQUIRE(doc.has_value());
+  const std::string new_kid = doc->get("kid").to_str();
+  REQUIRE_FALSE(new_kid.empty());
+  REQUIRE(new_kid != old_kid);
+
+  const bool seen = eventually([&] { return jwks_kids(*daemon) == std::set<std::string>{old_kid, new_kid}; }, 1s);
+  INFO("JWKS kids: " << jwks_kids(*daemon).size());
+  CHECK(seen);
+}
+
+TEST_CASE("a second serve on a port in use exits 1 with a message naming the address") {
+  auto first = Daemon::start();
+  Daemon second(DaemonOptions().with_port(first->port()));
+  auto status = second.wait_exit();
+  INFO("second daemon stderr:\n" << second.stderr_text());
+  REQUIRE(status.has_value());
+  CHECK(*status == 1);
+  CHECK_THAT(second.stderr_text(), Catch::Contains(first->listen_address()));
+  require_healthy(*first);
+}

@@ -1,0 +1,251 @@
+// The command-line contract of SPEC §4, checked on the real binary: exit
+// status 0 ok / 1 failed / 2 usage error, `--help` on every command, and
+// `--json` printing exactly one JSON document on stdout.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <catch2/catch.hpp>
+
+#include "tests/integration/daemon.h"
+
+using namespace plugauth::testing;
+
+namespace {
+
+// A fresh temporary directory and `<it>/data` as the data directory, which
+// the command under test creates.
+struct Workspace {
+  TempDir dir;
+  std::string data = dir.path() + "/data";
+
+  CommandResult run(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) const {
+    args.push_back("--data");
+    args.push_back(data);
+    return run_plugauth(args, env);
+  }
+};
+
+std::string describe(const CommandResult& r) {
+  return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
+picojson::value require_one_json(const CommandResult& r) {
+  std::string error;
+  auto doc = parse_one_json(r.out, &error);
+  INFO(describe(r) << "\nJSON error: " << error);
+  REQUIRE(doc.has_value());
+  return *doc;
+}
+
+mode_t permissions(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+void write_file(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  REQUIRE(out.good());
+}
+
+}  // namespace
+
+TEST_CASE("plugauth with no arguments is a usage error (exit 2) listing the commands on stderr") {
+  auto r = run_plugauth({});
+  INFO(describe(r));
+  CHECK(r.exit_code == 2);
+  CHECK(r.out.empty());
+  CHECK_THAT(r.err, Catch::Contains("serve"));
+}
+
+TEST_CASE("an unknown command is a usage error (exit 2) naming it") {
+  auto r = run_plugauth({"frobnicate"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("frobnicate"));
+}
+
+TEST_CASE("an unknown subcommand of a command group is a usage error (exit 2)") {
+  auto r = run_plugauth({"signing-key", "destroy"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("destroy"));
+}
+
+TEST_CASE("an unknown option is a usage error (exit 2) naming it") {
+  Workspace ws;
+  auto r = ws.run({"check", "--no-such-option"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--no-such-option"));
+  // A usage error creates nothing.
+  CHECK_FALSE(std::filesystem::exists(ws.data));
+}
+
+TEST_CASE("every command answers --help with exit 0 and its usage on stdout") {
+  const std::vector<std::string> command = GENERATE(
+      std::vector<std::string>{"serve"}, std::vector<std::string>{"version"}, std::vector<std::string>{"check"},
+      std::vector<std::string>{"signing-key", "rotate"}, std::vector<std::string>{"signing-key", "list"},
+      std::vector<std::string>{"backup"});
+  std::string words;
+  for (const auto& w : command) words += (words.empty() ? "" : " ") + w;
+
+  Workspace ws;
+  auto args = command;
+  args.push_back("--help");
+  auto r = ws.run(args);
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("usage: plugauth " + words));
+  CHECK_THAT(r.out, Catch::Contains("--data"));
+  // Help never opens the data directory.
+  CHECK_FALSE(std::filesystem::exists(ws.data));
+}
+
+TEST_CASE("plugauth --help lists the commands on stdout and exits 0") {
+  auto r = run_plugauth({"--help"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  for (const char* c : {"serve", "version", "check", "signing-key rotate", "signing-key list", "backup"})
+    CHECK_THAT(r.out, Catch::Contains(c));
+}
+
+TEST_CASE("version --json prints exactly one JSON document with the version") {
+  auto r = run_plugauth({"version", "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto doc = require_one_json(r);
+  REQUIRE(doc.is<picojson::object>());
+  REQUIRE(doc.get("version").is<std::string>());
+  CHECK_FALSE(doc.get("version").get<std::string>().empty());
+}
+
+TEST_CASE("signing-key list --json on a fresh directory lists the one current key") {
+  Workspace ws;
+  auto r = ws.run({"signing-key", "list", "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto doc = require_one_json(r);
+  REQUIRE(doc.get("keys").is<picojson::array>());
+  const auto& keys = doc.get("keys").get<picojson::array>();
+  REQUIRE(keys.size() == 1);
+  CHECK_FALSE(keys[0].get("kid").to_str().empty());
+  CHECK(keys[0].get("current").is<bool>());
+  CHECK(keys[0].get("current").get<bool>());
+  // Listing never shows key material.
+  CHECK(r.out.find("\"d\"") == std::string::npos);
+}
+
+TEST_CASE("check on a fresh data directory passes (exit 0)") {
+  Workspace ws;
+  auto r = ws.run({"check"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("FAIL") == std::string::npos);
+}
+
+TEST_CASE("check --json prints one document {\"ok\":true,\"checks\":[…]}") {
+  Workspace ws;
+  auto r = ws.run({"check", "--json"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 0);
+  auto doc = require_one_json(r);
+  REQUIRE(doc.get("ok").is<bool>());
+  CHECK(doc.get("ok").get<bool>());
+  REQUIRE(doc.get("checks").is<picojson::array>());
+  CHECK_FALSE(doc.get("checks").get<picojson::array>().empty());
+}
+
+TEST_CASE("backup FILE writes a mode 0600 SQLite database with the schema migrations") {
+  Workspace ws;
+  const std::string file = ws.dir.path() + "/backup.db";
+  auto r = ws.run({"backup", file});
+  INFO(describe(r));
+  REQUIRE(r.exit_code == 0);
+  CHECK(permissions(file) == 0600);
+
+  SQLite::Database db(file, SQLite::OPEN_READONLY);
+  SQLite::Statement q(db, "SELECT COUNT(*) FROM schema_migrations WHERE version = 1");
+  REQUIRE(q.executeStep());
+  CHECK(q.getColumn(0).getInt() == 1);
+  CHECK(db.execAndGet("PRAGMA integrity_check").getString() == "ok");
+}
+
+TEST_CASE("backup refuses to overwrite an existing file (exit 1) and leaves it alone") {
+  Workspace ws;
+  const std::string file = ws.dir.path() + "/existing";
+  write_file(file, "precious");
+  auto r = ws.run({"backup", file});
+  INFO(describe(r));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains(file));
+  std::ifstream in(file);
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(content == "precious");
+
+  SECTION("with --json the error is the one JSON document on stdout") {
+    auto j = ws.run({"backup", file, "--json"});
+    CHECK(j.exit_code == 1);
+    auto doc = require_one_json(j);
+    CHECK(doc.get("error").is<std::string>());
+  }
+}
+
+TEST_CASE("a bad PLUGAUTH_ACCESS_TOKEN_TTL is an error (exit 1) naming access_token_ttl") {
+  Workspace ws;
+  const std::map<std::string, std::string> env = {{"PLUGAUTH_ACCESS_TOKEN_TTL", "bogus"}};
+
+  SECTION("signing-key list") {
+    auto r = ws.run({"signing-key", "list"}, env);
+    INFO(describe(r));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("access_token_ttl"));
+  }
+  SECTION("serve does not start") {
+    const std::string listen = "127.0.0.1:" + std::to_string(free_loopback_port());
+    auto r = ws.run({"serve", "--listen", listen}, env);
+    INFO(describe(r));
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("access_token_ttl"));
+  }
+  SECTION("check reports it") {
+    auto r = ws.run({"check", "--json"}, env);
+    INFO(describe(r));
+    CHECK(r.exit_code == 1);
+    auto doc = require_one_json(r);
+    CHECK_FALSE(doc.get("ok").get<bool>());
+    CHECK_THAT(r.out, Catch::Contains("access_token_ttl"));
+  }
+}
+
+TEST_CASE("a config file with an unknown key is an error (exit 1) naming the key") {
+  Workspace ws;
+  std::filesystem::create_directory(ws.data);
+  std::filesystem::permissions(ws.data, std::filesystem::perms::owner_all);
+  write_file(ws.data + "/plugauth.json", R"({"listen": "127.0.0.1:7070", "acess_token_ttl": "5m"})");
+
+  auto r = ws.run({"signing-key", "list"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains("acess_token_ttl"));
+
+  SECTION("also when the file is given with --config") {
+    const std::string file = ws.dir.path() + "/other.json";
+    write_file(file, R"({"no_such_key": true})");
+    auto c = ws.run({"check", "--config", file});
+    INFO(describe(c));
+    CHECK(c.exit_code == 1);
+    CHECK_THAT(c.out + c.err, Catch::Contains("no_such_key"));
+  }
+}
+
+TEST_CASE("giving --data twice is a usage error (exit 2)") {
+  Workspace ws;
+  auto r = run_plugauth({"check", "--data", ws.data, "--data", ws.data + "2"});
+  INFO(describe(r));
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains("--data"));
+  CHECK_FALSE(std::filesystem::exists(ws.data));
+}
