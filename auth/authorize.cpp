@@ -1,6 +1,7 @@
 #include "auth/authorize.h"
 
 #include "auth/access_tokens.h"
+#include "auth/client_metadata.h"
 #include "auth/clients.h"
 #include "auth/token_endpoint.h"
 
@@ -57,7 +58,15 @@ Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
   AuthorizationRequest r;
   const std::string client_id = param("client_id");
   if (client_id.empty()) return page_error(kInvalidRequest.with("client_id is missing"));
-  auto client = ctx.store.find_client(client_id);
+  std::optional<store::ClientRecord> client;
+  if (is_metadata_document_client_id(client_id)) {
+    if (!ctx.fetch_client_metadata) return page_error(kInvalidClient.with("client metadata documents are not enabled"));
+    auto resolved = resolve_metadata_document_client(client_id, ctx.fetch_client_metadata, ctx);
+    if (!resolved) return page_error(kInvalidClient.with("client metadata document: " + resolved.error().message));
+    client = *resolved;
+  } else {
+    client = ctx.store.find_client(client_id);
+  }
   if (!client || (client->expires_at && *client->expires_at <= ctx.clock.now()))
     return page_error(kInvalidClient.with("unknown client"));
   r.client = *client;

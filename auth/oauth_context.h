@@ -2,6 +2,9 @@
 // they call. Built once by `serve`; every member outlives the server.
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "auth/crypto.h"
 #include "auth/signing_keys.h"
 #include "auth/throttle.h"
@@ -23,6 +26,8 @@ struct OAuthContext {
   Verifier& verifier;  // its caches are dropped after every revocation here
   FailureThrottle& throttle;
   store::AuditQueue& audit;
+  // Fetches Client ID Metadata Documents (https client_ids); may be empty.
+  std::function<Result<std::string>(const std::string& url)> fetch_client_metadata;
 };
 
 }  // namespace plugauth

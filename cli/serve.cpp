@@ -12,6 +12,7 @@
 #include "cli/app.h"
 #include "common/log.h"
 #include "config/duration.h"
+#include "http/metadata_fetcher.h"
 #include "http/notify.h"
 #include "http/server.h"
 
@@ -118,7 +119,9 @@ int serve(Invocation& inv) {
   store::AuditQueue audit;
   Metrics metrics;
   FailureThrottle throttle(app.clock);
-  OAuthContext oauth{app.config, *app.store, *app.crypto, *app.signing_keys, app.clock, app.random, verifier, throttle, audit};
+  MetadataFetcher metadata_fetcher(app.config);
+  OAuthContext oauth{app.config, *app.store, *app.crypto, *app.signing_keys, app.clock, app.random, verifier, throttle,
+                     audit, [&metadata_fetcher](const std::string& url) { return metadata_fetcher.fetch(url); }};
   Sessions sessions(*app.store, *app.crypto, app.clock, app.random);
   TokenEndpoint token_endpoint;
   HttpServer server(ServerDeps{app.config, *app.store, *app.signing_keys, verifier, audit, metrics, app.clock, oauth,

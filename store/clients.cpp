@@ -121,6 +121,27 @@ bool Store::set_client_secret(const std::string& client_id, const std::string& s
   });
 }
 
+void Store::upsert_metadata_document_client(const ClientRecord& c) {
+  with_db("upsert_metadata_document_client", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "INSERT INTO clients (client_id, name, secret_hash, is_public, redirect_uris, scope,"
+                         " grant_types, registration, metadata_json, created_at, updated_at)"
+                         " VALUES (?1, ?2, NULL, 1, ?3, ?4, ?5, 'metadata_document', ?6, ?7, ?7)"
+                         " ON CONFLICT(client_id) DO UPDATE SET name = excluded.name,"
+                         " redirect_uris = excluded.redirect_uris, scope = excluded.scope,"
+                         " metadata_json = excluded.metadata_json, updated_at = excluded.updated_at"
+                         " WHERE clients.registration = 'metadata_document'");
+    st.bind(1, c.client_id);
+    st.bind(2, c.name);
+    st.bind(3, uris_to_json(c.redirect_uris));
+    sql::bind_opt(st, 4, c.scope);
+    st.bind(5, c.grant_types);
+    st.bind(6, c.metadata_json);
+    st.bind(7, c.created_at);
+    st.exec();
+  });
+}
+
 void Store::extend_client(const std::string& client_id, int64_t now, int64_t expires_at) {
   with_db("extend_client", [&](SQLite::Database& db) {
     SQLite::Statement st(db,

@@ -272,6 +272,9 @@ class Store {
   bool remove_client(const std::string& client_id);
   bool set_client_scope(const std::string& client_id, const std::optional<std::string>& scope);
   bool set_client_secret(const std::string& client_id, const std::string& secret_hash);
+  // Inserts a metadata-document client, or refreshes its name, redirect URIs,
+  // scope and document if it is known (grants issued to it stay).
+  void upsert_metadata_document_client(const ClientRecord& client);
   // A dynamically registered client was used: it lives on until `expires_at`.
   void extend_client(const std::string& client_id, int64_t now, int64_t expires_at);
   // Every scope named by any client, space-joined per client.

@@ -1,0 +1,51 @@
+#include "auth/client_metadata.h"
+
+#include "auth/clients.h"
+#include "auth/scopes.h"
+#include "common/json.h"
+
+namespace plugauth {
+
+bool is_metadata_document_client_id(const std::string& client_id) { return client_id.rfind("https://", 0) == 0; }
+
+Result<store::ClientRecord> resolve_metadata_document_client(const std::string& url, const DocumentFetcher& fetch,
+                                                             OAuthContext& ctx) {
+  auto body = fetch(url);
+  if (!body) return body.error();
+  auto doc = parse_json_strict(*body);
+  if (!doc || !doc->is<picojson::object>()) return make_error("the client metadata document is not a JSON object");
+  const auto& m = doc->get<picojson::object>();
+  auto get_string = [&](const char* name) -> std::string {
+    auto it = m.find(name);
+    return it != m.end() && it->second.is<std::string>() ? it->second.get<std::string>() : "";
+  };
+  if (get_string("client_id") != url) return make_error("the document's client_id differs from its URL");
+  if (m.count("client_secret")) return make_error("a client metadata document must not carry a client_secret");
+  const std::string method = get_string("token_endpoint_auth_method");
+  if (!method.empty() && method != "none")
+    return make_error("token_endpoint_auth_method " + method + " is not supported for metadata-document clients");
+  auto uris_it = m.find("redirect_uris");
+  if (uris_it == m.end() || !uris_it->second.is<picojson::array>() || uris_it->second.get<picojson::array>().empty())
+    return make_error("the document lists no redirect_uris");
+  store::ClientRecord c;
+  for (const auto& u : uris_it->second.get<picojson::array>()) {
+    if (!u.is<std::string>() || !is_acceptable_redirect_uri(u.get<std::string>()))
+      return make_error("the document lists a redirect URI that is not https or loopback");
+    c.redirect_uris.push_back(u.get<std::string>());
+  }
+  if (c.redirect_uris.size() > 10) return make_error("the document lists more than 10 redirect URIs");
+  c.client_id = url;
+  c.name = get_string("client_name").substr(0, 128);
+  if (c.name.empty()) c.name = uri_host(url);
+  c.is_public = true;
+  if (m.count("scope"))
+    c.scope = join_scopes(intersect(parse_scopes(get_string("scope")), ctx.verifier.scope_policy()->known()));
+  c.grant_types = "authorization_code refresh_token";
+  c.registration = "metadata_document";
+  c.metadata_json = body->substr(0, 8192);
+  c.created_at = ctx.clock.now();
+  ctx.store.upsert_metadata_document_client(c);
+  return c;
+}
+
+}  // namespace plugauth
