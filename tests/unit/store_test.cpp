@@ -1,1 +1,479 @@
-// placeholder: being written
+// Store against real SQLite files in a fresh temporary directory per test.
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <atomic>
+#include <cstdio>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "store/migrations.h"
+#include "store/store.h"
+
+using plugauth::store::AuditEvent;
+using plugauth::store::Store;
+using plugauth::store::StoredSigningKey;
+using plugauth::store::StoreError;
+
+namespace {
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/plugauth-store-test-XXXXXX";
+    char* dir = mkdtemp(tmpl);
+    REQUIRE(dir != nullptr);
+    path_ = dir;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<Store> open_store(const std::string& path) {
+  auto s = Store::open(path);
+  INFO((s ? std::string() : s.error().message));
+  REQUIRE(s.ok());
+  return std::move(s.value());
+}
+
+int64_t count_rows(const std::string& db_path, const std::string& table) {
+  SQLite::Database db(db_path, SQLite::OPEN_READONLY);
+  return db.execAndGet("SELECT COUNT(*) FROM " + table).getInt64();
+}
+
+StoredSigningKey key_row(const std::string& kid, int64_t created_at, const std::string& alg = "EdDSA") {
+  StoredSigningKey k;
+  k.kid = kid;
+  k.alg = alg;
+  k.public_key = alg == "EdDSA" ? std::string(32, 'p') : std::string();
+  k.secret_sealed = std::string("sealed\0bytes-", 13) + kid;  // embedded NUL: stored as a blob
+  k.created_at = created_at;
+  return k;
+}
+
+AuditEvent audit_event(int64_t at, const std::string& action, int status = 200) {
+  AuditEvent e;
+  e.at = at;
+  e.action = action;
+  e.subject = "user-1";
+  e.client_id = "client-1";
+  e.key_id = "key-1";
+  e.api_path = "/token";
+  e.status = status;
+  e.client_ip = "127.0.0.1";
+  e.detail = "detail";
+  return e;
+}
+
+// SQLite calls an auto-extension for every connection it opens; this one
+// remembers the handle, so a test can look at the Store's own connection
+// (per-connection pragmas are invisible from a second connection).
+sqlite3* g_last_connection = nullptr;
+int remember_connection(sqlite3* db, char**, const sqlite3_api_routines*) {
+  g_last_connection = db;
+  return SQLITE_OK;
+}
+
+std::string pragma_on(sqlite3* db, const std::string& pragma) {
+  sqlite3_stmt* st = nullptr;
+  REQUIRE(sqlite3_prepare_v2(db, ("PRAGMA " + pragma).c_str(), -1, &st, nullptr) == SQLITE_OK);
+  REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+  std::string value = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  return value;
+}
+
+}  // namespace
+
+TEST_CASE("a fresh database gets every migration, from 1, each recorded in schema_migrations") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  auto store = open_store(path);
+
+  const auto& all = plugauth::store::migrations();
+  REQUIRE(!all.empty());
+  REQUIRE(all.front().version == 1);
+  REQUIRE(Store::latest_schema_version() == all.back().version);
+  CHECK(store->schema_version() == Store::latest_schema_version());
+  CHECK(store->path() == path);
+
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement st(db, "SELECT version, description, applied_at FROM schema_migrations ORDER BY version");
+  for (size_t i = 0; i < all.size(); ++i) {
+    REQUIRE(st.executeStep());
+    CHECK(st.getColumn(0).getInt() == static_cast<int>(i) + 1);  // no gaps
+    CHECK(st.getColumn(0).getInt() == all[i].version);
+    CHECK(st.getColumn(1).getString() == all[i].description);
+    CHECK(st.getColumn(2).getInt64() > 0);
+  }
+  CHECK_FALSE(st.executeStep());
+  CHECK(all.front().description == "initial schema");
+
+  // The whole product schema exists, with the built-in role.
+  for (const char* table : {"users", "retired_user_ids", "roles", "user_roles", "clients", "api_keys",
+                            "grant_families", "authorization_codes", "refresh_tokens", "access_tokens",
+                            "signing_keys", "verification_tokens", "registration_tokens", "sessions",
+                            "audit_events"}) {
+    INFO(table);
+    CHECK(db.tableExists(table));
+  }
+  CHECK(db.execAndGet("SELECT scopes FROM roles WHERE name = 'user'").getString() == "*");
+}
+
+TEST_CASE("the database is in WAL mode, and the Store's connection enforces foreign keys with synchronous=FULL") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+
+  g_last_connection = nullptr;
+  REQUIRE(sqlite3_auto_extension(reinterpret_cast<void (*)()>(remember_connection)) == SQLITE_OK);
+  auto opened = Store::open(path);
+  sqlite3_cancel_auto_extension(reinterpret_cast<void (*)()>(remember_connection));
+  REQUIRE(opened.ok());
+  auto store = std::move(opened.value());
+  REQUIRE(g_last_connection != nullptr);
+
+  // WAL is a property of the file: a second connection sees it.
+  {
+    SQLite::Database other(path, SQLite::OPEN_READWRITE);
+    CHECK(other.execAndGet("PRAGMA journal_mode").getString() == "wal");
+  }
+  // foreign_keys, synchronous and busy_timeout are per connection: ask the Store's.
+  CHECK(pragma_on(g_last_connection, "foreign_keys") == "1");
+  CHECK(pragma_on(g_last_connection, "synchronous") == "2");  // FULL
+  CHECK(std::stoi(pragma_on(g_last_connection, "busy_timeout")) > 0);
+
+  // And a violation through that connection is refused.
+  char* message = nullptr;
+  int rc = sqlite3_exec(g_last_connection, "INSERT INTO user_roles (user_id, role) VALUES ('no-such-user', 'user')",
+                        nullptr, nullptr, &message);
+  CHECK(rc == SQLITE_CONSTRAINT);
+  REQUIRE(message != nullptr);
+  CHECK(std::string(message).find("FOREIGN KEY") != std::string::npos);
+  sqlite3_free(message);
+  CHECK(count_rows(path, "user_roles") == 0);
+}
+
+TEST_CASE("reopening a migrated database applies nothing twice and keeps its rows") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  {
+    auto store = open_store(path);
+    store->rotate_signing_key(key_row("k1", 100), 100, 1000);
+  }
+  for (int i = 0; i < 3; ++i) {
+    auto store = open_store(path);
+    CHECK(store->schema_version() == Store::latest_schema_version());
+    CHECK(store->signing_keys(100).size() == 1);
+  }
+  CHECK(count_rows(path, "schema_migrations") == static_cast<int64_t>(plugauth::store::migrations().size()));
+  CHECK(count_rows(path, "roles WHERE name = 'user'") == 1);
+}
+
+TEST_CASE("a database from a newer schema version is refused with both versions named") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  { auto store = open_store(path); }
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    db.exec("INSERT INTO schema_migrations (version, description, applied_at) VALUES (999, 'from the future', 0)");
+  }
+  auto refused = Store::open(path);
+  REQUIRE_FALSE(refused.ok());
+  const auto& message = refused.error().message;
+  INFO(message);
+  CHECK(message.find("999") != std::string::npos);
+  CHECK(message.find("(" + std::to_string(Store::latest_schema_version()) + ")") != std::string::npos);
+  CHECK(message.find("newer") != std::string::npos);
+  // Nothing was applied or removed.
+  CHECK(count_rows(path, "schema_migrations") == static_cast<int64_t>(plugauth::store::migrations().size()) + 1);
+}
+
+TEST_CASE("a database that cannot be created is an error naming the path") {
+  TempDir dir;
+  const auto path = dir.file("missing-dir/plugauth.db");
+  auto refused = Store::open(path);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find(path) != std::string::npos);
+}
+
+TEST_CASE("a file that is not a SQLite database is refused naming the path") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    REQUIRE(f != nullptr);
+    const std::string junk(8192, 'x');
+    std::fwrite(junk.data(), 1, junk.size(), f);
+    std::fclose(f);
+  }
+  auto refused = Store::open(path);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find(path) != std::string::npos);
+}
+
+TEST_CASE("Stores opening the same new file at once apply each migration exactly once") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  constexpr int kOpeners = 4;
+  std::vector<std::string> errors(kOpeners);
+  std::vector<std::unique_ptr<Store>> stores(kOpeners);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kOpeners; ++i) {
+    threads.emplace_back([&, i] {
+      auto s = Store::open(path);
+      if (s) stores[i] = std::move(s.value());
+      else errors[i] = s.error().message;
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int i = 0; i < kOpeners; ++i) {
+    INFO(errors[i]);
+    REQUIRE(stores[i] != nullptr);
+    CHECK(stores[i]->schema_version() == Store::latest_schema_version());
+  }
+  CHECK(count_rows(path, "schema_migrations") == static_cast<int64_t>(plugauth::store::migrations().size()));
+  CHECK(count_rows(path, "roles WHERE name = 'user'") == 1);
+}
+
+TEST_CASE("rotate_signing_key retires the current key with an expiry and inserts the new one") {
+  TempDir dir;
+  auto store = open_store(dir.file("plugauth.db"));
+
+  store->rotate_signing_key(key_row("k1", 1000), 1000, 1960);  // nothing to retire yet
+  auto keys = store->signing_keys(1000);
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].kid == "k1");
+  CHECK(keys[0].alg == "EdDSA");
+  CHECK(keys[0].public_key == std::string(32, 'p'));
+  CHECK(keys[0].secret_sealed == key_row("k1", 1000).secret_sealed);
+  CHECK_FALSE(keys[0].retired_at);
+  CHECK_FALSE(keys[0].expires_at);
+
+  store->rotate_signing_key(key_row("k2", 2000, "HS256"), 2000, 2960);
+  keys = store->signing_keys(2000);
+  REQUIRE(keys.size() == 2);
+  CHECK(keys[0].kid == "k2");  // newest first
+  CHECK(keys[0].alg == "HS256");
+  CHECK(keys[0].public_key.empty());
+  CHECK_FALSE(keys[0].retired_at);
+  CHECK(keys[1].kid == "k1");
+  CHECK(keys[1].retired_at == 2000);
+  CHECK(keys[1].expires_at == 2960);
+
+  // A later rotation leaves an already-retired key's expiry alone.
+  store->rotate_signing_key(key_row("k3", 2500), 2500, 3460);
+  keys = store->signing_keys(2500);
+  REQUIRE(keys.size() == 3);
+  CHECK(keys[1].kid == "k2");
+  CHECK(keys[1].retired_at == 2500);
+  CHECK(keys[2].kid == "k1");
+  CHECK(keys[2].retired_at == 2000);
+  CHECK(keys[2].expires_at == 2960);
+}
+
+TEST_CASE("a rotation whose new key cannot be stored leaves the current key current (one transaction)") {
+  TempDir dir;
+  auto store = open_store(dir.file("plugauth.db"));
+  store->rotate_signing_key(key_row("k1", 1000), 1000, 1960);
+
+  SECTION("duplicate kid") {
+    CHECK_THROWS_AS(store->rotate_signing_key(key_row("k1", 2000), 2000, 2960), StoreError);
+  }
+  SECTION("alg the schema refuses") {
+    CHECK_THROWS_AS(store->rotate_signing_key(key_row("k2", 2000, "RS256"), 2000, 2960), StoreError);
+  }
+  auto keys = store->signing_keys(2000);
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].kid == "k1");
+  CHECK_FALSE(keys[0].retired_at);
+  CHECK_FALSE(keys[0].expires_at);
+
+  // The connection is usable afterwards (no transaction left open).
+  store->rotate_signing_key(key_row("k2", 2000), 2000, 2960);
+  CHECK(store->signing_keys(2000).size() == 2);
+}
+
+TEST_CASE("signing_keys(now) hides keys whose expires_at has passed") {
+  TempDir dir;
+  auto store = open_store(dir.file("plugauth.db"));
+  store->rotate_signing_key(key_row("k1", 1000), 1000, 1960);
+  store->rotate_signing_key(key_row("k2", 2000), 2000, 2960);
+
+  CHECK(store->signing_keys(2959).size() == 2);
+  auto keys = store->signing_keys(2960);  // expires_at is exclusive
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].kid == "k2");
+  CHECK(store->signing_keys(1'000'000).size() == 1);  // the current key never expires
+}
+
+TEST_CASE("delete_expired_signing_keys removes only keys past expires_at") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  auto store = open_store(path);
+  store->rotate_signing_key(key_row("k1", 1000), 1000, 1960);
+  store->rotate_signing_key(key_row("k2", 2000), 2000, 2960);
+  store->rotate_signing_key(key_row("k3", 3000), 3000, 3960);
+
+  // Retired by the next rotation: k1 expires at 2960, k2 at 3960; k3 is current.
+  CHECK(store->delete_expired_signing_keys(2959) == 0);
+  CHECK(store->delete_expired_signing_keys(2960) == 1);
+  CHECK(store->delete_expired_signing_keys(2960) == 0);
+  CHECK(count_rows(path, "signing_keys") == 2);
+  CHECK(store->delete_expired_signing_keys(1'000'000) == 1);
+  auto keys = store->signing_keys(0);
+  REQUIRE(keys.size() == 1);
+  CHECK(keys[0].kid == "k3");
+}
+
+TEST_CASE("append_audit_events writes a whole batch, field for field") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  auto store = open_store(path);
+
+  store->append_audit_events({});  // an empty batch is a no-op
+  CHECK(count_rows(path, "audit_events") == 0);
+
+  std::vector<AuditEvent> batch = {audit_event(10, "token.issued"), audit_event(11, "login.failed", 401),
+                                   audit_event(12, "key.revoked")};
+  store->append_audit_events(batch);
+  CHECK(count_rows(path, "audit_events") == 3);
+
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement st(db,
+                       "SELECT at, action, subject, client_id, key_id, api_path, status, client_ip, detail"
+                       " FROM audit_events ORDER BY id");
+  for (const auto& e : batch) {
+    REQUIRE(st.executeStep());
+    CHECK(st.getColumn(0).getInt64() == e.at);
+    CHECK(st.getColumn(1).getString() == e.action);
+    CHECK(st.getColumn(2).getString() == e.subject);
+    CHECK(st.getColumn(3).getString() == e.client_id);
+    CHECK(st.getColumn(4).getString() == e.key_id);
+    CHECK(st.getColumn(5).getString() == e.api_path);
+    CHECK(st.getColumn(6).getInt() == e.status);
+    CHECK(st.getColumn(7).getString() == e.client_ip);
+    CHECK(st.getColumn(8).getString() == e.detail);
+  }
+  CHECK_FALSE(st.executeStep());
+}
+
+TEST_CASE("backup_to writes an openable copy with the same rows") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  const auto copy = dir.file("backup.db");
+  auto store = open_store(path);
+  store->rotate_signing_key(key_row("k1", 1000), 1000, 1960);
+  store->rotate_signing_key(key_row("k2", 2000), 2000, 2960);
+  store->append_audit_events({audit_event(1, "a"), audit_event(2, "b")});
+
+  auto st = store->backup_to(copy);
+  INFO((st ? std::string() : st.error().message));
+  REQUIRE(st.ok());
+
+  auto restored = open_store(copy);
+  CHECK(restored->schema_version() == Store::latest_schema_version());
+  CHECK(restored->integrity_check() == "ok");
+  auto original_keys = store->signing_keys(0);
+  auto copied_keys = restored->signing_keys(0);
+  REQUIRE(copied_keys.size() == original_keys.size());
+  for (size_t i = 0; i < copied_keys.size(); ++i) {
+    CHECK(copied_keys[i].kid == original_keys[i].kid);
+    CHECK(copied_keys[i].secret_sealed == original_keys[i].secret_sealed);
+    CHECK(copied_keys[i].public_key == original_keys[i].public_key);
+    CHECK(copied_keys[i].retired_at == original_keys[i].retired_at);
+    CHECK(copied_keys[i].expires_at == original_keys[i].expires_at);
+  }
+  CHECK(count_rows(copy, "audit_events") == 2);
+
+  // A second backup overwrites the first.
+  store->append_audit_events({audit_event(3, "c")});
+  REQUIRE(store->backup_to(copy).ok());
+  CHECK(count_rows(copy, "audit_events") == 3);
+}
+
+TEST_CASE("backup_to a path that cannot be written is an error naming it") {
+  TempDir dir;
+  auto store = open_store(dir.file("plugauth.db"));
+  const auto target = dir.file("no-such-dir/backup.db");
+  auto st = store->backup_to(target);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().message.find(target) != std::string::npos);
+}
+
+TEST_CASE("data_version changes after another connection commits, not after our own reads") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  auto daemon = open_store(path);
+  auto cli = open_store(path);
+
+  const int64_t before = daemon->data_version();
+  (void)daemon->signing_keys(0);
+  (void)daemon->schema_version();
+  (void)daemon->integrity_check();
+  CHECK(daemon->data_version() == before);
+
+  cli->rotate_signing_key(key_row("k1", 1000), 1000, 1960);
+  const int64_t after = daemon->data_version();
+  CHECK(after != before);
+  CHECK(daemon->signing_keys(1000).size() == 1);  // and the change is visible
+
+  (void)daemon->signing_keys(0);
+  CHECK(daemon->data_version() == after);
+  cli->append_audit_events({audit_event(1, "x")});
+  CHECK(daemon->data_version() != after);
+}
+
+TEST_CASE("two Stores on one file writing from several threads lose no audit event") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  auto daemon = open_store(path);
+  auto cli = open_store(path);
+
+  constexpr int kThreads = 4;
+  constexpr int kBatches = 50;
+  constexpr int kPerBatch = 5;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    Store& target = t % 2 == 0 ? *daemon : *cli;
+    threads.emplace_back([&target, &failures, t] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<AuditEvent> batch;
+        for (int i = 0; i < kPerBatch; ++i)
+          batch.push_back(audit_event(t * 1'000'000 + b * 100 + i, "thread-" + std::to_string(t)));
+        try {
+          target.append_audit_events(batch);
+        } catch (const StoreError&) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  CHECK(failures == 0);
+  CHECK(count_rows(path, "audit_events") == kThreads * kBatches * kPerBatch);
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  CHECK(db.execAndGet("SELECT COUNT(DISTINCT at) FROM audit_events").getInt() == kThreads * kBatches * kPerBatch);
+  CHECK(daemon->integrity_check() == "ok");
+}
+
+TEST_CASE("a healthy database passes integrity_check and answers ping") {
+  TempDir dir;
+  auto store = open_store(dir.file("plugauth.db"));
+  store->append_audit_events({audit_event(1, "a")});
+  CHECK(store->integrity_check() == "ok");
+  CHECK(store->ping());
+}
