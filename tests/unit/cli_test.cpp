@@ -203,7 +203,7 @@ TEST_CASE("a non-repeatable option given twice is a usage error; a repeatable on
   CHECK(h.seen->all("name").empty());
 }
 
-TEST_CASE("--opt=value and --opt value give the same value, which may contain = or start with -") {
+TEST_CASE("an option given as --opt=value or as --opt value gives the same value, which may contain = or start with -") {
   Harness h;
   CHECK(h.run({"client", "add", "--name=My App"}) == kExitOk);
   CHECK(h.seen->get("name") == "My App");

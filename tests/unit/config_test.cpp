@@ -430,7 +430,7 @@ TEST_CASE("STATE_DIRECTORY is the data directory when set, and its plugauth.json
   CHECK(flagged.config_file.empty());
 }
 
-TEST_CASE("--config naming a missing file is an error; an explicit file is read") {
+TEST_CASE("a --config naming a missing file is an error; an explicit file is read") {
   TempDir dir;
   ConfigSources s = in_dir(dir);
   s.config_flag = dir.path() + "/missing.json";
