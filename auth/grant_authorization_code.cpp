@@ -13,11 +13,7 @@ class AuthorizationCodeGrant final : public GrantHandler {
 
   Result<TokenResponse, OAuthError> handle(const TokenRequest& req, const store::ClientRecord& client,
                                            OAuthContext& ctx) const override {
-    auto param = [&](const char* name) {
-      auto it = req.params.find(name);
-      return it == req.params.end() ? std::string() : it->second;
-    };
-    const std::string code = param("code");
+    const std::string code = param(req, "code");
     if (code.empty()) return kInvalidRequest.with("code is required");
     auto parsed = ctx.crypto.parse_token(code);
     if (!parsed || parsed->type != TokenType::AuthorizationCode) return kInvalidGrant.with("malformed code");
@@ -36,19 +32,19 @@ class AuthorizationCodeGrant final : public GrantHandler {
     }
     if (record->expires_at <= now) return kInvalidGrant.with("code expired");
     if (record->client_id != client.client_id) return kInvalidGrant.with("code was issued to another client");
-    if (!record->redirect_uri.empty() && param("redirect_uri") != record->redirect_uri)
+    if (!record->redirect_uri.empty() && param(req, "redirect_uri") != record->redirect_uri)
       return kInvalidGrant.with("redirect_uri differs from the authorization request");
 
     // PKCE (RFC 7636 §4.6). Without a challenge a verifier is refused too:
     // that is a downgrade attempt (RFC 9700 §2.1.1).
-    const std::string verifier = param("code_verifier");
+    const std::string verifier = param(req, "code_verifier");
     if (!record->code_challenge.empty()) {
       if (verifier.empty()) return kInvalidGrant.with("code_verifier is required");
       if (!pkce_s256_matches(verifier, record->code_challenge)) return kInvalidGrant.with("code_verifier does not match");
     } else if (!verifier.empty()) {
       return kInvalidGrant.with("code_verifier sent but the authorization request had no code_challenge");
     }
-    if (const std::string resource = param("resource"); !resource.empty() && resource != record->resource)
+    if (const std::string resource = param(req, "resource"); !resource.empty() && resource != record->resource)
       return kInvalidTarget.with("resource differs from the authorization request");
 
     auto user = ctx.store.find_user_by_id(record->user_id);

@@ -16,14 +16,10 @@ class ClientCredentialsGrant final : public GrantHandler {
   Result<TokenResponse, OAuthError> handle(const TokenRequest& req, const store::ClientRecord& client,
                                            OAuthContext& ctx) const override {
     if (client.is_public) return kUnauthorizedClient.with("public clients cannot use client_credentials");
-    auto param = [&](const char* name) {
-      auto it = req.params.find(name);
-      return it == req.params.end() ? std::string() : it->second;
-    };
-    auto resource = resolve_resource(ctx.config, param("resource"));
+    auto resource = resolve_resource(ctx.config, param(req, "resource"));
     if (!resource) return resource.error();
     auto policy = ctx.verifier.scope_policy();
-    auto scope = grant_scopes(parse_scopes(param("scope")), client_allowed_scopes(client, *policy), *policy);
+    auto scope = grant_scopes(parse_scopes(param(req, "scope")), client_allowed_scopes(client, *policy), *policy);
     if (!scope) return scope.error();
     const int64_t now = ctx.clock.now();
     store::GrantFamily family{new_family_id(ctx.random), client.client_id, "", join_scopes(*scope), *resource, now, {}};

@@ -42,11 +42,7 @@ class RefreshTokenGrant final : public GrantHandler {
 
   Result<TokenResponse, OAuthError> handle(const TokenRequest& req, const store::ClientRecord& client,
                                            OAuthContext& ctx) const override {
-    auto param = [&](const char* name) {
-      auto it = req.params.find(name);
-      return it == req.params.end() ? std::string() : it->second;
-    };
-    const std::string token = param("refresh_token");
+    const std::string token = param(req, "refresh_token");
     if (token.empty()) return kInvalidRequest.with("refresh_token is required");
     auto parsed = ctx.crypto.parse_token(token);
     if (!parsed || parsed->type != TokenType::RefreshToken) return kInvalidGrant.with("malformed refresh token");
@@ -59,10 +55,10 @@ class RefreshTokenGrant final : public GrantHandler {
     if (record->expires_at <= now) return kInvalidGrant.with("refresh token expired");
 
     // RFC 6749 §6: never more scope, nor another audience, than the grant.
-    ScopeSet requested = parse_scopes(param("scope"));
+    ScopeSet requested = parse_scopes(param(req, "scope"));
     if (!includes_all(parse_scopes(record->scope), requested))
       return kInvalidScope.with("a refresh cannot widen the scope");
-    if (const std::string resource = param("resource"); !resource.empty() && resource != record->family.resource)
+    if (const std::string resource = param(req, "resource"); !resource.empty() && resource != record->family.resource)
       return kInvalidTarget.with("a refresh cannot change the resource");
 
     auto user = ctx.store.find_user_by_id(record->family.user_id);

@@ -19,6 +19,8 @@ namespace plugauth {
 class Sessions {
  public:
   static constexpr int64_t kLifetimeSeconds = 12 * 3600;
+  static constexpr const char* kSessionCookie = "plugauth_session";
+  static constexpr const char* kCsrfCookie = "plugauth_csrf";
 
   Sessions(store::Store& store, const CryptoKeys& crypto, const Clock& clock, Random& random);
 

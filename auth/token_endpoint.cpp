@@ -6,6 +6,11 @@
 
 namespace plugauth {
 
+std::string param(const TokenRequest& request, const char* name) {
+  auto it = request.params.find(name);
+  return it == request.params.end() ? std::string() : it->second;
+}
+
 TokenEndpoint::TokenEndpoint() {
   grants_.push_back(make_authorization_code_grant());
   grants_.push_back(make_refresh_token_grant());

@@ -21,6 +21,9 @@ struct TokenRequest {
   std::string client_ip;
 };
 
+// A request parameter, or "" when absent.
+std::string param(const TokenRequest& request, const char* name);
+
 struct TokenResponse {
   std::string access_token;
   int64_t expires_in = 0;

@@ -12,13 +12,6 @@
 namespace plugauth::cli {
 namespace {
 
-int with_app(Invocation& inv, const std::function<int(App&)>& body) {
-  auto app = open_app(inv);
-  if (!app) return fail(inv, app.error().message);
-  print_notices(inv, **app);
-  return body(**app);
-}
-
 picojson::value strings(const std::vector<std::string>& v) {
   picojson::array a;
   for (const auto& s : v) a.emplace_back(s);

@@ -67,13 +67,6 @@ Result<ScopeSet> scope_option(const Invocation& inv, bool allow_wildcard) {
   return scopes;
 }
 
-int with_app(Invocation& inv, const std::function<int(App&)>& body) {
-  auto app = open_app(inv);
-  if (!app) return fail(inv, app.error().message);
-  print_notices(inv, **app);
-  return body(**app);
-}
-
 void print_ok(Invocation& inv, const std::string& text, picojson::object doc) {
   if (inv.json) print_json(inv, picojson::value(std::move(doc)));
   else *inv.out << text << "\n";

@@ -10,8 +10,6 @@
 namespace plugauth {
 namespace {
 
-constexpr const char* kSessionCookie = "plugauth_session";
-constexpr const char* kCsrfCookie = "plugauth_csrf";
 constexpr size_t kMaxKeysPerUser = 100;
 
 std::string day(int64_t t) {
@@ -33,10 +31,8 @@ class AccountRoutes {
   void post(const httplib::Request& req, httplib::Response& res) {
     auto form = http::body_params(req);
     if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
-    if (!sessions_.csrf_valid(http::cookie(req, kCsrfCookie), (*form)["csrf"]))
-      return http::send_page(res, 403, pages::error_page("Form expired",
-                                                          "This form is missing its security token or it expired. "
-                                                          "Go back, reload the page and try again."));
+    if (!sessions_.csrf_valid(http::cookie(req, Sessions::kCsrfCookie), (*form)["csrf"]))
+      return http::send_page(res, 403, pages::form_expired_page());
     const std::string action = (*form)["action"];
     if (action == "login") {
       auto user = check_login(ctx_, (*form)["username"], (*form)["password"], req.remote_addr, req.path);
@@ -45,16 +41,16 @@ class AccountRoutes {
         return render(req, res, user.error().message, "", user.error().status);
       }
       res.set_header("Set-Cookie",
-                     http::set_cookie(kSessionCookie, sessions_.create(user->id), secure_, Sessions::kLifetimeSeconds));
+                     http::set_cookie(Sessions::kSessionCookie, sessions_.create(user->id), secure_, Sessions::kLifetimeSeconds));
       return see_other(res);
     }
-    const std::string session = http::cookie(req, kSessionCookie);
+    const std::string session = http::cookie(req, Sessions::kSessionCookie);
     auto user = sessions_.resolve(session);
     if (!user) return render(req, res, "Your session ended; sign in again.", "", 401);
     const int64_t now = ctx_.clock.now();
     if (action == "logout") {
       sessions_.destroy(session);
-      res.set_header("Set-Cookie", http::set_cookie(kSessionCookie, "", secure_, -1));
+      res.set_header("Set-Cookie", http::set_cookie(Sessions::kSessionCookie, "", secure_, -1));
       return see_other(res);
     }
     if (action == "create") {
@@ -94,13 +90,13 @@ class AccountRoutes {
 
   void render(const httplib::Request& req, httplib::Response& res, const std::string& message,
               const std::string& new_key, int status) {
-    std::string binding = http::cookie(req, kCsrfCookie);
+    std::string binding = http::cookie(req, Sessions::kCsrfCookie);
     if (binding.size() < 16) {
       binding = sessions_.new_csrf_binding();
-      res.set_header("Set-Cookie", http::set_cookie(kCsrfCookie, binding, secure_, 86400));
+      res.set_header("Set-Cookie", http::set_cookie(Sessions::kCsrfCookie, binding, secure_, 86400));
     }
     const std::string csrf = sessions_.csrf_token(binding);
-    auto user = sessions_.resolve(http::cookie(req, kSessionCookie));
+    auto user = sessions_.resolve(http::cookie(req, Sessions::kSessionCookie));
     if (!user) return http::send_page(res, status, pages::login_page("/account", {{"csrf", csrf}}, nullptr, message));
     std::vector<pages::KeyView> keys;
     for (const auto& k : ctx_.store.api_keys(user->name)) {

@@ -14,8 +14,6 @@ namespace plugauth {
 namespace {
 
 using namespace oauth_errors;
-constexpr const char* kSessionCookie = "plugauth_session";
-constexpr const char* kCsrfCookie = "plugauth_csrf";
 
 picojson::value error_json(const OAuthError& e) {
   picojson::object o;
@@ -55,16 +53,14 @@ class OAuthRoutes {
   void authorize_post(const httplib::Request& req, httplib::Response& res) {
     auto form = http::body_params(req);
     if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
-    if (!sessions_.csrf_valid(http::cookie(req, kCsrfCookie), (*form)["csrf"]))
-      return http::send_page(res, 403, pages::error_page("Form expired",
-                                                          "This form is missing its security token or it expired. "
-                                                          "Go back, reload the page and try again."));
+    if (!sessions_.csrf_valid(http::cookie(req, Sessions::kCsrfCookie), (*form)["csrf"]))
+      return http::send_page(res, 403, pages::form_expired_page());
     auto request = validate_authorization_request(*form, ctx_);
     if (!request) return authorize_error(res, request.error());
     const std::string action = (*form)["action"];
     if (action == "login") return login(req, res, *request, *form);
 
-    auto user = sessions_.resolve(http::cookie(req, kSessionCookie));
+    auto user = sessions_.resolve(http::cookie(req, Sessions::kSessionCookie));
     if (!user) return authorize_page(req, res, request->params, "Your session ended; sign in again.");
     if (action == "deny") {
       res.status = 303;
@@ -225,15 +221,15 @@ class OAuthRoutes {
                       const std::string& message, int status = 200) {
     auto request = validate_authorization_request(params, ctx_);
     if (!request) return authorize_error(res, request.error());
-    std::string binding = http::cookie(req, kCsrfCookie);
+    std::string binding = http::cookie(req, Sessions::kCsrfCookie);
     if (binding.size() < 16) {
       binding = sessions_.new_csrf_binding();
-      res.set_header("Set-Cookie", http::set_cookie(kCsrfCookie, binding, secure_, 86400));
+      res.set_header("Set-Cookie", http::set_cookie(Sessions::kCsrfCookie, binding, secure_, 86400));
     }
     auto hidden = request->params;
     hidden["csrf"] = sessions_.csrf_token(binding);
     auto view = client_view(*request);
-    auto user = sessions_.resolve(http::cookie(req, kSessionCookie));
+    auto user = sessions_.resolve(http::cookie(req, Sessions::kSessionCookie));
     if (!user) return http::send_page(res, status, pages::login_page("/authorize", hidden, &view, message));
     render_consent(res, *request, *user, hidden);
   }
@@ -261,7 +257,7 @@ class OAuthRoutes {
       if (user.error().retry_after > 0) res.set_header("Retry-After", std::to_string(user.error().retry_after));
       return http::send_page(res, user.error().status, pages::login_page("/authorize", hidden, &view, user.error().message));
     }
-    res.set_header("Set-Cookie", http::set_cookie(kSessionCookie, sessions_.create(user->id), secure_,
+    res.set_header("Set-Cookie", http::set_cookie(Sessions::kSessionCookie, sessions_.create(user->id), secure_,
                                                   Sessions::kLifetimeSeconds));
     render_consent(res, request, *user, hidden);
   }

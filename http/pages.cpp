@@ -73,6 +73,11 @@ std::string error_page(const std::string& title, const std::string& message) {
                            "</p><p class=\"muted\">You can close this window.</p>");
 }
 
+std::string form_expired_page() {
+  return error_page("Form expired",
+                    "This form is missing its security token or it expired. Go back, reload the page and try again.");
+}
+
 std::string login_page(const std::string& action, const std::map<std::string, std::string>& hidden,
                        const ClientView* client, const std::string& error) {
   std::string body = "<h1>Sign in</h1>";

@@ -21,6 +21,8 @@ struct ClientView {
 };
 
 std::string error_page(const std::string& title, const std::string& message);
+// A POST whose CSRF token is missing or wrong.
+std::string form_expired_page();
 
 // Sign-in form posting to `action` with the hidden fields (CSRF included).
 std::string login_page(const std::string& action, const std::map<std::string, std::string>& hidden,
