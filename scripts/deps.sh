@@ -18,6 +18,10 @@ test_pkgs=(systemd curl python3 nginx-light caddy chromium)
 test_pkgs+=(python3-authlib python3-requests-oauthlib python3-jwt python3-pytest
             python3-requests python3-cryptography)
 
+# tests/mcp makes the CA and certificate of its local HTTPS server (client ID
+# metadata documents) with the openssl CLI.
+test_pkgs+=(openssl)
+
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
