@@ -22,6 +22,9 @@ test_pkgs+=(python3-authlib python3-requests-oauthlib python3-jwt python3-pytest
 # metadata documents) with the openssl CLI.
 test_pkgs+=(openssl)
 
+# Node.js runs the browser and MCP tests; the machine image normally has it.
+command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs npm)
+
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
