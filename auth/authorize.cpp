@@ -60,7 +60,11 @@ Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
   if (client_id.empty()) return page_error(kInvalidRequest.with("client_id is missing"));
   std::optional<store::ClientRecord> client;
   if (is_metadata_document_client_id(client_id)) {
-    if (!ctx.fetch_client_metadata) return page_error(kInvalidClient.with("client metadata documents are not enabled"));
+    // Like /register, self-identified clients are for `registration: open`
+    // only: `token` and `closed` mean the operator vets every client.
+    if (!ctx.fetch_client_metadata || ctx.config.registration != "open")
+      return page_error(kInvalidClient.with("client metadata documents are not accepted here (registration is " +
+                                            ctx.config.registration + ")"));
     auto resolved = resolve_metadata_document_client(client_id, ctx.fetch_client_metadata, ctx);
     if (!resolved) return page_error(kInvalidClient.with("client metadata document: " + resolved.error().message));
     client = *resolved;

@@ -188,7 +188,7 @@ class OAuthRoutes {
     m["introspection_endpoint_auth_methods_supported"] = strings({"client_secret_basic", "client_secret_post"});
     m["authorization_response_iss_parameter_supported"] = picojson::value(true);
     if (ctx_.config.registration != "closed") m["registration_endpoint"] = picojson::value(iss + "/register");
-    m["client_id_metadata_document_supported"] = picojson::value(true);
+    m["client_id_metadata_document_supported"] = picojson::value(ctx_.config.registration == "open");
     http::set_cache_control(res, "public, max-age=300");
     res.set_content(to_json(picojson::value(m)), "application/json");
   }

@@ -227,6 +227,17 @@ describe('registration: closed', () => {
     assert.equal(r.body.error, 'access_denied');
     const meta = await (await get(pa.url('/.well-known/oauth-authorization-server'))).json();
     assert.equal(meta.registration_endpoint, undefined, JSON.stringify(meta));
+    assert.equal(meta.client_id_metadata_document_supported, false, JSON.stringify(meta));
+  });
+
+  test('a client metadata document URL as client_id → 400 page, nothing fetched (closed means vetted clients only)', async () => {
+    const url = pa.url('/authorize?response_type=code&client_id=' +
+                       encodeURIComponent('https://127.0.0.1:9/client.json') +
+                       '&redirect_uri=' + encodeURIComponent(redirectUri));
+    const r = await get(url, { redirect: 'manual' });
+    assert.equal(r.status, 400);
+    assert.equal(r.headers.get('location'), null);
+    assert.match(await r.text(), /registration is closed/);
   });
 });
 
