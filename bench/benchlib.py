@@ -1,17 +1,33 @@
 #!/usr/bin/env python3
 """Helpers for scripts/bench.sh: free ports, readiness and status probes,
-process CPU time, and the final summary (medians, ratios, goal check).
+process CPU time, OAuth tokens to benchmark with, the SQLite ceiling, and the
+final summary (medians, ratios, goal check).
 
 usage:
   benchlib.py free-ports N              print N free 127.0.0.1 TCP ports
   benchlib.py wait-http URL [SECONDS]   wait until URL answers any HTTP status
   benchlib.py status URL [HEADER]       print the HTTP status URL answers
   benchlib.py cpu-ticks PID...          print utime+stime of the PIDs, in ticks
+  benchlib.py client-token BASE CLIENT.json
+                                        print an access token (JWT) from the
+                                        client_credentials grant
+  benchlib.py refresh-tokens BASE CLIENT.json USER PASSWORD N
+                                        run the authorization-code flow N times
+                                        and print the N refresh tokens, one a line
+  benchlib.py sqlite-ceiling DIR SECONDS
+                                        print "transactions duration_us" of a
+                                        loop of refresh-rotation-sized SQLite
+                                        transactions (WAL, synchronous=FULL)
   benchlib.py summarize RESULTS.tsv     print the summary table and the goal check
 """
+import base64
+import html.parser
 import http.client
+import json
 import os
+import re
 import socket
+import sqlite3
 import statistics
 import sys
 import time
@@ -22,11 +38,21 @@ GOAL_VS_NGINX = 0.38
 GOAL_VS_NODE = 2.5
 GOAL_P99_MS = 2.0
 GOAL_CPU_US = 25.0
+# Acceptance 4 of issue 4: JWT access tokens at /verify (64 connections) and
+# the refresh grant at /token (16 connections, one chain each).
+GOAL_JWT_VS_NGINX = 0.38
+GOAL_JWT_P99_MS = 2.0
+GOAL_ROTATIONS_PER_S = 3000.0
 
 TARGETS = ("plugauth", "nginx", "node-jose")
-CASES = ("valid", "invalid", "none")
+# The cases where every request must succeed (a valid credential).
+VALID_CASES = ("valid", "jwt-eddsa", "jwt-hs256")
+CASES = ("valid", "invalid", "none", "jwt-eddsa", "jwt-hs256")
+CASE_LABELS = {"jwt-eddsa": "EdDSA JWT", "jwt-hs256": "HS256 JWT"}
+# "ok" is the count of 200 responses where the run counted them (the refresh
+# case: rotations), else -1.
 COLUMNS = ("round", "conns", "case", "target", "requests", "duration_us", "p50_us", "p99_us",
-           "connect", "read", "write", "status", "timeout", "cpu_ticks")
+           "connect", "read", "write", "status", "timeout", "cpu_ticks", "ok")
 
 
 def free_ports(n):
@@ -79,6 +105,159 @@ def cpu_ticks(pids):
     print(total)
 
 
+def post_token(base, fields, client):
+    """POSTs a form to /token with HTTP Basic client authentication; returns (status, JSON body)."""
+    u = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=10)
+    basic = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+    try:
+        conn.request("POST", "/token", body=urllib.parse.urlencode(fields),
+                     headers={"Authorization": "Basic " + basic,
+                              "Content-Type": "application/x-www-form-urlencoded"})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def client_token(base, client_path):
+    client = json.load(open(client_path))
+    status, body = post_token(base, {"grant_type": "client_credentials"}, client)
+    if status != 200 or "access_token" not in body:
+        print(f"benchlib: client_credentials grant answered {status}: {body}", file=sys.stderr)
+        return 1
+    print(body["access_token"])
+    return 0
+
+
+class HiddenInputs(html.parser.HTMLParser):
+    """The name/value pairs of a page's <input type="hidden"> fields (the CSRF token among them)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and a.get("type") == "hidden" and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+
+
+class Browser:
+    """One user agent on /authorize: keeps its cookies (plugauth_csrf, the
+    session) and never follows redirects, so a 303's Location can be read."""
+
+    def __init__(self, base):
+        u = urllib.parse.urlsplit(base)
+        self.host, self.port = u.hostname, u.port
+        self.cookies = {}
+
+    def request(self, method, target, fields=None):
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
+        headers = {}
+        if self.cookies:
+            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if fields is not None:
+            body = urllib.parse.urlencode(fields)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            conn.request(method, target, body=body, headers=headers)
+            r = conn.getresponse()
+            text = r.read().decode(errors="replace")
+            for name, value in r.getheaders():
+                if name.lower() == "set-cookie":
+                    k, _, v = value.split(";", 1)[0].partition("=")
+                    self.cookies[k.strip()] = v.strip()
+            return r.status, r.getheader("Location"), text
+        finally:
+            conn.close()
+
+    def form(self, page, **fields):
+        p = HiddenInputs()
+        p.feed(page)
+        if not p.fields.get("csrf"):
+            raise RuntimeError("the page has no csrf field:\n" + page[:2000])
+        p.fields.update(fields)
+        return self.request("POST", "/authorize", p.fields)
+
+
+def refresh_tokens(base, client_path, username, password, n):
+    """Runs the authorization-code flow n times (one browser: it signs in
+    once, then only consents) and prints each grant's refresh token."""
+    client = json.load(open(client_path))
+    redirect_uri = client["redirect_uris"][0]
+    browser = Browser(base)
+    for i in range(n):
+        query = urllib.parse.urlencode({"response_type": "code", "client_id": client["client_id"],
+                                        "redirect_uri": redirect_uri, "state": f"bench{i}"})
+        status, _, page = browser.request("GET", "/authorize?" + query)
+        if status == 200 and 'name="password"' in page:
+            status, _, page = browser.form(page, action="login", username=username, password=password)
+        if status != 200:
+            raise RuntimeError(f"/authorize answered {status}:\n{page[:2000]}")
+        status, location, page = browser.form(page, action="allow")
+        code = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location or "").query)).get("code")
+        if status != 303 or not code:
+            raise RuntimeError(f"consent answered {status}, Location {location}:\n{page[:2000]}")
+        status, body = post_token(base, {"grant_type": "authorization_code", "code": code,
+                                         "redirect_uri": redirect_uri}, client)
+        if status != 200 or not body.get("refresh_token"):
+            raise RuntimeError(f"authorization_code grant answered {status}: {body}")
+        print(body["refresh_token"])
+    return 0
+
+
+def sqlite_ceiling(directory, seconds):
+    """What SQLite alone sustains for the refresh grant's write: one
+    transaction per iteration that marks a refresh token rotated (UPDATE) and
+    inserts its successor and the new access token (two INSERTs), in WAL mode
+    with synchronous=FULL, like the daemon's store. One writer: SQLite
+    serializes writers, so concurrency cannot raise this."""
+    path = os.path.join(directory, "ceiling.db")
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE refresh_tokens (token_id TEXT PRIMARY KEY, token_hash BLOB NOT NULL,"
+               " family_id TEXT NOT NULL, scope TEXT NOT NULL, created_at INTEGER NOT NULL,"
+               " expires_at INTEGER NOT NULL, rotated_at INTEGER, successor_id TEXT, revoked_at INTEGER)")
+    db.execute("CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id)")
+    db.execute("CREATE TABLE access_tokens (jti TEXT PRIMARY KEY, family_id TEXT, client_id TEXT NOT NULL,"
+               " user_id TEXT, issued_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER)")
+    db.execute("INSERT INTO refresh_tokens VALUES ('t0', x'00', 'f', '', 0, 0, NULL, NULL, NULL)")
+    n = 0
+    start = time.monotonic()
+    deadline = start + seconds
+    while True:
+        now = int(time.time())
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("UPDATE refresh_tokens SET rotated_at = ?, successor_id = ? WHERE token_id = ?"
+                   " AND rotated_at IS NULL AND revoked_at IS NULL", (now, f"t{n + 1}", f"t{n}"))
+        db.execute("INSERT INTO refresh_tokens VALUES (?, ?, 'f', '', ?, ?, NULL, NULL, NULL)",
+                   (f"t{n + 1}", os.urandom(32), now, now + 86400))
+        db.execute("INSERT INTO access_tokens VALUES (?, 'f', 'c', 'u', ?, ?, NULL)",
+                   (f"j{n + 1}", now, now + 3600))
+        db.execute("COMMIT")
+        n += 1
+        if time.monotonic() >= deadline:
+            break
+    elapsed = time.monotonic() - start
+    db.close()
+    print(n, int(elapsed * 1e6))
+    return 0
+
+
+def parse_duration(text):
+    """wrk's duration syntax as bench.sh passes it: 10s, 2m, 500ms or plain seconds."""
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s|m|h)?", text.strip())
+    if not m:
+        raise ValueError(f"not a duration: {text}")
+    return float(m.group(1)) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}[m.group(2)]
+
+
 def load(path):
     rows = []
     with open(path) as f:
@@ -87,6 +266,7 @@ def load(path):
             if not parts:
                 continue
             row = dict(zip(COLUMNS, parts))
+            row.setdefault("ok", "-1")
             for k in COLUMNS:
                 if k not in ("case", "target"):
                     row[k] = int(row[k])
@@ -111,7 +291,7 @@ def summarize(path):
           len({r["round"] for r in rows}))
     print("(non-2xx = wrk's \"Non-2xx or 3xx responses\", sock = connect+read+write errors).")
     print()
-    head = f"{'case':<8} {'target':<10} {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} " \
+    head = f"{'case':<9} {'target':<10} {'conns':>5} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} " \
            f"{'CPU us/req':>10} {'non-2xx':>9} {'sock':>5} {'timeout':>7}  note"
     print(head)
     print("-" * len(head))
@@ -126,25 +306,60 @@ def summarize(path):
                 sock = sum(r["sock"] for r in rs)
                 timeout = sum(r["timeout"] for r in rs)
                 note = ""
-                if case == "valid" and (non2xx or sock or timeout):
-                    note = "FAILED (valid key must give only 2xx, no errors)"
-                    if target == "plugauth":
+                if case in VALID_CASES and (non2xx or sock or timeout):
+                    note = "FAILED (a valid credential must give only 2xx, no errors)"
+                    if target == "plugauth" and case == "valid":
                         failed_valid = True
-                elif case != "valid" and target == "nginx":
+                elif case in CASE_LABELS and target != "plugauth":
+                    note = "nginx checks nothing: 200" if target == "nginx" else "its own valid HS256 JWT"
+                elif case not in VALID_CASES and target == "nginx":
                     note = "nginx checks nothing: 200"
-                elif case != "valid":
+                elif case not in VALID_CASES:
                     note = "401 expected"
-                print(f"{case:<8} {target:<10} {conns:>5} {med(rs, 'rps'):>10.0f} "
+                print(f"{case:<9} {target:<10} {conns:>5} {med(rs, 'rps'):>10.0f} "
                       f"{med(rs, 'p50_us') / 1000:>8.3f} {med(rs, 'p99_us') / 1000:>8.3f} "
                       f"{med(rs, 'cpu_us'):>10.1f} {non2xx:>9} {sock:>5} {timeout:>7}  {note}")
         print()
+
+    refresh = pick(16, "refresh", "plugauth")
+    ceiling = pick(1, "refresh", "sqlite")
+    rotations = [r["ok"] / (r["duration_us"] / 1e6) for r in refresh]
+    for r, rps in zip(refresh, rotations):
+        r["rotations"] = rps
+    rotations_med = statistics.median(rotations) if rotations else float("nan")
+    ceiling_med = med(ceiling, "rps")
+    refresh_bad = sum(r["requests"] - r["ok"] for r in refresh) if refresh else 0
+    refresh_errors = sum(r["sock"] + r["timeout"] for r in refresh)
+    if refresh:
+        cpu_rot = statistics.median(r["cpu_ticks"] / os.sysconf("SC_CLK_TCK") * 1e6 / max(r["ok"], 1)
+                                    for r in refresh)
+        print("Refresh grant at /token, 16 connections each rotating its own chain (rotations = 200s):")
+        print(f"{'case':<9} {'target':<10} {'conns':>5} {'rot/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'CPU us/rot':>10} {'not 200':>9} {'sock':>5} {'timeout':>7}  note")
+        print(f"{'refresh':<9} {'plugauth':<10} {16:>5} {rotations_med:>10.0f} {med(refresh, 'p50_us') / 1000:>8.3f} "
+              f"{med(refresh, 'p99_us') / 1000:>8.3f} {cpu_rot:>10.1f} {refresh_bad:>9} "
+              f"{sum(r['sock'] for r in refresh):>5} {sum(r['timeout'] for r in refresh):>7}  synchronous=FULL")
+        if ceiling:
+            print(f"{'refresh':<9} {'sqlite':<10} {1:>5} {ceiling_med:>10.0f} {'':>8} {'':>8} {'':>10} {'':>9} "
+                  f"{'':>5} {'':>7}  one writer, UPDATE+2 INSERTs per transaction, WAL, synchronous=FULL")
+        print()
+        if ceiling:
+            per_round = []
+            for rnd in sorted({x["round"] for x in refresh}):
+                a = [x for x in refresh if x["round"] == rnd]
+                b = [x for x in ceiling if x["round"] == rnd]
+                if a and b and b[0]["rps"] > 0:
+                    per_round.append(a[0]["rotations"] / b[0]["rps"])
+            rng = f"[{min(per_round):.2f}-{max(per_round):.2f}]" if per_round else ""
+            print(f"  rotations/s over the SQLite ceiling = {rotations_med / ceiling_med:5.2f}x {rng}")
+            print()
 
     print("Throughput ratios at 64 connections (median req/s over median req/s;")
     print("in brackets the lowest and highest per-round ratio):")
     ratios = {}
     for case in CASES:
         p = pick(64, case, "plugauth")
-        line = f"  {case:<8}"
+        line = f"  {case:<9}"
         for other in ("nginx", "node-jose"):
             o = pick(64, case, other)
             if not p or not o:
@@ -180,7 +395,36 @@ def summarize(path):
     print("Goal check (issue 3, acceptance 5), plugauth /verify with a valid API key:")
     for name, ok, value in goals:
         print(f"  {'PASS' if ok else 'MISS'}  {name:<42} measured {value}")
-    return 0 if all(ok for _, ok, _ in goals) else 3
+
+    oauth_goals = []
+    for case in ("jwt-eddsa", "jwt-hs256"):
+        rs = pick(64, case, "plugauth")
+        if not rs:
+            continue
+        label = CASE_LABELS[case]
+        ratio = ratios.get((case, "nginx"), float("nan"))
+        p99 = med(rs, "p99_us") / 1000
+        errors = sum(r["status"] + r["sock"] + r["timeout"] for r in rs)
+        oauth_goals += [
+            (f"{label}: throughput >= {GOAL_JWT_VS_NGINX}x nginx", ratio >= GOAL_JWT_VS_NGINX, f"{ratio:.2f}x"),
+            (f"{label}: p99 <= {GOAL_JWT_P99_MS:g} ms (64 conns)", p99 <= GOAL_JWT_P99_MS, f"{p99:.3f} ms"),
+            (f"{label}: zero errors, timeouts, non-2xx", errors == 0, f"{errors}"),
+        ]
+    if refresh:
+        ceiling_note = f" ({rotations_med / ceiling_med:.2f}x the SQLite ceiling of {ceiling_med:.0f}/s)" \
+            if ceiling else ""
+        oauth_goals += [
+            (f"refresh: >= {GOAL_ROTATIONS_PER_S:,.0f} rotations/s (16 conns)", rotations_med >= GOAL_ROTATIONS_PER_S,
+             f"{rotations_med:,.0f}/s{ceiling_note}"),
+            ("refresh: only 200s, no errors", refresh_bad == 0 and refresh_errors == 0,
+             f"{refresh_bad} not 200, {refresh_errors} socket errors/timeouts"),
+        ]
+    if oauth_goals:
+        print()
+        print("Goal check (issue 4, acceptance 4), JWT access tokens at /verify and the refresh grant at /token:")
+        for name, ok, value in oauth_goals:
+            print(f"  {'PASS' if ok else 'MISS'}  {name:<42} measured {value}")
+    return 0 if all(ok for _, ok, _ in goals + oauth_goals) else 3
 
 
 def main(argv):
@@ -196,6 +440,12 @@ def main(argv):
         print(status_of(args[0], args[1] if len(args) > 1 else None))
     elif cmd == "cpu-ticks":
         cpu_ticks(args)
+    elif cmd == "client-token":
+        return client_token(args[0], args[1])
+    elif cmd == "refresh-tokens":
+        return refresh_tokens(args[0], args[1], args[2], args[3], int(args[4]))
+    elif cmd == "sqlite-ceiling":
+        return sqlite_ceiling(args[0], parse_duration(args[1]))
     elif cmd == "summarize":
         return summarize(args[0])
     else:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The /verify benchmark (issue 3, acceptance 5). Benchmarks live here, never
-# in timed tests.
+# The /verify benchmark (issue 3, acceptance 5) and the OAuth cases (issue 4,
+# acceptance 4). Benchmarks live here, never in timed tests.
 #
 # In one run: starts nginx (one worker, `return 200`), plugauth (build/plugauth
 # from `make build`) and a Node `http` server verifying an HS256 JWT with jose
@@ -13,6 +13,16 @@
 # /proc/<pid>/stat around the run; nginx is master + worker), then prints the
 # medians, the ratios plugauth/nginx and plugauth/node-jose, and PASS/MISS per
 # goal.
+#
+# The OAuth cases (issue 4) in the same rounds: /verify with a valid EdDSA JWT
+# access token and with a valid HS256 one (from the client_credentials grant;
+# the HS256 token comes from a second plugauth with token_alg HS256), each at
+# 64 connections against nginx and node-jose like the key; and /token with
+# the refresh grant at 16 connections (wrk -t16 -c16 with bench/refresh.lua:
+# each connection rotates its own chain, from 16 refresh tokens of 16
+# authorization-code flows made fresh every round), next to the SQLite
+# ceiling: one writer looping over transactions shaped like a rotation, WAL
+# and synchronous=FULL, in the same directory on the same disk.
 #
 # environment: BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_KEEP=1 keeps the
 # temp directory (logs, wrk output, results.tsv), BENCH_STRICT=1 exits 3 when
@@ -66,14 +76,34 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-read -r PORT_PLUGAUTH PORT_NGINX PORT_NODE < <(lib free-ports 3)
+read -r PORT_PLUGAUTH PORT_HS256 PORT_NGINX PORT_NODE < <(lib free-ports 4)
 
 # --- plugauth ---------------------------------------------------------------
+# One daemon with the defaults (EdDSA access tokens) serves the key, the
+# EdDSA JWT and the refresh grant; a second one, configured with
+# token_alg HS256, serves the HS256 JWT. Each has a confidential client; the
+# first also a user for the authorization-code flow.
 "$PLUGAUTH" key create --service openai --json --data "$TMP/data" >"$TMP/key.json" 2>"$TMP/key-create.log"
 KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"])' "$TMP/key.json")
+BENCH_USER=bench
+BENCH_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+"$PLUGAUTH" client add --name bench --redirect-uri http://127.0.0.1:9/cb --json --data "$TMP/data" \
+  >"$TMP/client.json" 2>>"$TMP/key-create.log"
+echo "$BENCH_PASSWORD" | "$PLUGAUTH" user add "$BENCH_USER" --password-stdin --data "$TMP/data" \
+  >/dev/null 2>>"$TMP/key-create.log"
+mkdir -p "$TMP/data-hs256"
+echo '{"token_alg": "HS256"}' >"$TMP/data-hs256/plugauth.json"
+"$PLUGAUTH" client add --name bench --redirect-uri http://127.0.0.1:9/cb --json --data "$TMP/data-hs256" \
+  >"$TMP/client-hs256.json" 2>>"$TMP/key-create.log"
 "$PLUGAUTH" serve --listen "127.0.0.1:$PORT_PLUGAUTH" --data "$TMP/data" >"$TMP/plugauth.out" 2>"$TMP/plugauth.log" &
 PID_PLUGAUTH=$!
 pids+=("$PID_PLUGAUTH")
+"$PLUGAUTH" serve --listen "127.0.0.1:$PORT_HS256" --data "$TMP/data-hs256" \
+  >"$TMP/plugauth-hs256.out" 2>"$TMP/plugauth-hs256.log" &
+PID_HS256=$!
+pids+=("$PID_HS256")
+CLIENT_BASIC=$(python3 -c 'import base64,json,sys; c=json.load(open(sys.argv[1]))
+print(base64.b64encode((c["client_id"] + ":" + c["client_secret"]).encode()).decode())' "$TMP/client.json")
 
 # --- nginx ------------------------------------------------------------------
 sed -e "s|@DIR@|$TMP|g" -e "s|@PORT@|$PORT_NGINX|g" "$BENCH/nginx.conf.in" >"$TMP/nginx.conf"
@@ -90,6 +120,7 @@ PID_NODE=$!
 pids+=("$PID_NODE")
 
 lib wait-http "http://127.0.0.1:$PORT_PLUGAUTH/healthz" 10
+lib wait-http "http://127.0.0.1:$PORT_HS256/healthz" 10
 lib wait-http "http://127.0.0.1:$PORT_NGINX/" 10
 lib wait-http "http://127.0.0.1:$PORT_NODE/" 10
 # nginx's worker is the master's only child.
@@ -107,36 +138,47 @@ corrupt() {
 BAD_KEY=$(corrupt "$KEY")
 BAD_JWT=$(corrupt "$JWT")
 
+# Access tokens of the client_credentials grant (subject: the client).
+ACCESS_EDDSA=$(lib client-token "http://127.0.0.1:$PORT_PLUGAUTH" "$TMP/client.json")
+ACCESS_HS256=$(lib client-token "http://127.0.0.1:$PORT_HS256" "$TMP/client-hs256.json")
+
+CASES="valid invalid none jwt-eddsa jwt-hs256"
+# url_of TARGET CASE, pids_of TARGET CASE: the HS256 case has its own plugauth.
 url_of() {
   case $1 in
-    plugauth) echo "http://127.0.0.1:$PORT_PLUGAUTH/verify" ;;
+    plugauth) [ "${2:-}" = jwt-hs256 ] && echo "http://127.0.0.1:$PORT_HS256/verify" ||
+      echo "http://127.0.0.1:$PORT_PLUGAUTH/verify" ;;
     nginx) echo "http://127.0.0.1:$PORT_NGINX/" ;;
     node-jose) echo "http://127.0.0.1:$PORT_NODE/" ;;
   esac
 }
 pids_of() {
   case $1 in
-    plugauth) echo "$PID_PLUGAUTH" ;;
+    plugauth) [ "${2:-}" = jwt-hs256 ] && echo "$PID_HS256" || echo "$PID_PLUGAUTH" ;;
     nginx) echo "$PID_NGINX $PID_NGINX_WORKER" ;;
     node-jose) echo "$PID_NODE" ;;
   esac
 }
-# The header each target gets for a case; nginx gets plugauth's, and ignores it.
+# The header each target gets for a case; nginx gets plugauth's, and ignores
+# it; node-jose gets its own valid HS256 JWT in every valid case.
 header_of() {
   local target=$1 case=$2
   case $case in
     valid) [ "$target" = node-jose ] && echo "Authorization: Bearer $JWT" || echo "Authorization: Bearer $KEY" ;;
     invalid) [ "$target" = node-jose ] && echo "Authorization: Bearer $BAD_JWT" || echo "Authorization: Bearer $BAD_KEY" ;;
     none) echo "" ;;
+    jwt-eddsa) [ "$target" = node-jose ] && echo "Authorization: Bearer $JWT" || echo "Authorization: Bearer $ACCESS_EDDSA" ;;
+    jwt-hs256) [ "$target" = node-jose ] && echo "Authorization: Bearer $JWT" || echo "Authorization: Bearer $ACCESS_HS256" ;;
   esac
 }
 
 # Every target must answer each case as intended before anything is timed.
 for target in plugauth nginx node-jose; do
-  for case in valid invalid none; do
+  for case in $CASES; do
     want=401
-    if [ "$case" = valid ] || [ "$target" = nginx ]; then want=200; fi
-    got=$(lib status "$(url_of "$target")" "$(header_of "$target" "$case")")
+    case $case in valid | jwt-*) want=200 ;; esac
+    [ "$target" = nginx ] && want=200
+    got=$(lib status "$(url_of "$target" "$case")" "$(header_of "$target" "$case")")
     if [ "$got" != "$want" ]; then
       echo "bench: $target answered $got to the $case case, expected $want; see $TMP" >&2
       BENCH_KEEP=1
@@ -153,32 +195,68 @@ run() {  # run ROUND CONNS CASE TARGET
   local args=(-t1 "-c$conns" "-d$DURATION" --latency -s "$BENCH/report.lua")
   [ -n "$header" ] && args+=(-H "$header")
   # shellcheck disable=SC2046
-  before=$(lib cpu-ticks $(pids_of "$target"))
-  wrk "${args[@]}" "$(url_of "$target")" >"$TMP/wrk-$round-$conns-$case-$target.txt" 2>&1
+  before=$(lib cpu-ticks $(pids_of "$target" "$case"))
+  wrk "${args[@]}" "$(url_of "$target" "$case")" >"$TMP/wrk-$round-$conns-$case-$target.txt" 2>&1
   # shellcheck disable=SC2046
-  after=$(lib cpu-ticks $(pids_of "$target"))
-  line=$(grep '^BENCH_RESULT ' "$TMP/wrk-$round-$conns-$case-$target.txt" | tail -n1)
+  after=$(lib cpu-ticks $(pids_of "$target" "$case"))
+  record "$round" "$conns" "$case" "$target" "$TMP/wrk-$round-$conns-$case-$target.txt" "$((after - before))"
+}
+record() {  # record ROUND CONNS CASE TARGET WRK-OUTPUT CPU-TICKS: one results line, one progress line
+  local round=$1 conns=$2 case=$3 target=$4 out=$5 ticks=$6 line
+  line=$(grep '^BENCH_RESULT ' "$out" | tail -n1)
   [ -n "$line" ] || { echo "bench: wrk gave no result; see $TMP" >&2; BENCH_KEEP=1; exit 1; }
-  local requests duration_us p50_us p99_us connect read write status timeout
+  local requests duration_us p50_us p99_us connect read write status timeout ok=-1
   eval "$(printf '%s\n' "${line#BENCH_RESULT }" | tr ' ' '\n')"
-  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$round" "$conns" "$case" "$target" "$requests" \
-    "$duration_us" "$p50_us" "$p99_us" "$connect" "$read" "$write" "$status" "$timeout" "$((after - before))" \
+  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$round" "$conns" "$case" "$target" "$requests" \
+    "$duration_us" "$p50_us" "$p99_us" "$connect" "$read" "$write" "$status" "$timeout" "$ticks" "$ok" \
     >>"$RESULTS"
   printf '  round %s  %-7s %-9s c%-2s  %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  non-2xx %s  sock %s  timeout %s\n' \
     "$round" "$case" "$target" "$conns" "$(echo "$requests $duration_us" | awk '{print $1 / ($2 / 1e6)}')" \
     "$(awk "BEGIN{print $p50_us / 1000}")" "$(awk "BEGIN{print $p99_us / 1000}")" \
     "$status" "$((connect + read + write))" "$timeout"
+  if [ "$ok" -ge 0 ]; then
+    printf '  round %s  %-7s %-9s c%-2s  %8.0f rotations/s\n' "$round" "$case" "$target" "$conns" \
+      "$(echo "$ok $duration_us" | awk '{print $1 / ($2 / 1e6)}')"
+  fi
+}
+# The refresh grant: 16 fresh chains (16 authorization-code flows), then
+# wrk -t16 -c16, one chain per thread and connection (bench/refresh.lua).
+run_refresh() {  # run_refresh ROUND
+  local round=$1 before after out="$TMP/wrk-$1-16-refresh-plugauth.txt"
+  lib refresh-tokens "http://127.0.0.1:$PORT_PLUGAUTH" "$TMP/client.json" "$BENCH_USER" "$BENCH_PASSWORD" 16 \
+    >"$TMP/refresh-tokens-$round.txt"
+  before=$(lib cpu-ticks "$PID_PLUGAUTH")
+  BENCH_REFRESH_TOKENS="$TMP/refresh-tokens-$round.txt" wrk -t16 -c16 "-d$DURATION" --latency \
+    -s "$BENCH/refresh.lua" -H "Authorization: Basic $CLIENT_BASIC" "http://127.0.0.1:$PORT_PLUGAUTH/token" \
+    >"$out" 2>&1
+  after=$(lib cpu-ticks "$PID_PLUGAUTH")
+  record "$round" 16 refresh plugauth "$out" "$((after - before))"
+}
+# SQLite alone: one writer, transactions shaped like a rotation, same disk.
+run_sqlite() {  # run_sqlite ROUND
+  local round=$1 tx us
+  read -r tx us < <(lib sqlite-ceiling "$TMP" "$DURATION")
+  printf '%s 1 refresh sqlite %s %s 0 0 0 0 0 0 0 0 %s\n' "$round" "$tx" "$us" "$tx" >>"$RESULTS"
+  printf '  round %s  refresh sqlite    c1   %8.0f transactions/s (WAL, synchronous=FULL)\n' "$round" \
+    "$(echo "$tx $us" | awk '{print $1 / ($2 / 1e6)}')"
 }
 
-echo "bench: plugauth $("$PLUGAUTH" version 2>/dev/null | head -n1) on :$PORT_PLUGAUTH, nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') on :$PORT_NGINX, node $(node --version) + jose $(node -p 'require("'"$BENCH"'/node_modules/jose/package.json").version') on :$PORT_NODE"
+echo "bench: plugauth $("$PLUGAUTH" version 2>/dev/null | head -n1) on :$PORT_PLUGAUTH (HS256 tokens: :$PORT_HS256), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') on :$PORT_NGINX, node $(node --version) + jose $(node -p 'require("'"$BENCH"'/node_modules/jose/package.json").version') on :$PORT_NODE"
 echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t1 -d$DURATION, $ROUNDS rounds"
 orders=("plugauth nginx node-jose" "nginx node-jose plugauth" "node-jose plugauth nginx")
 for round in $(seq 1 "$ROUNDS"); do
   order=${orders[$(((round - 1) % 3))]}
-  for case in valid invalid none; do
+  for case in $CASES; do
     for target in $order; do run "$round" 64 "$case" "$target"; done
   done
   for target in $order; do run "$round" 1 valid "$target"; done
+  if [ $((round % 2)) = 1 ]; then
+    run_refresh "$round"
+    run_sqlite "$round"
+  else
+    run_sqlite "$round"
+    run_refresh "$round"
+  fi
 done
 
 echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (other processes on the machine skew every figure)"
