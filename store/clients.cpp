@@ -68,8 +68,9 @@ bool Store::insert_client(const ClientRecord& c) {
 }
 
 std::optional<ClientRecord> Store::find_client(const std::string& client_id) {
-  return with_db("find_client", [&](SQLite::Database& db) -> std::optional<ClientRecord> {
-    SQLite::Statement st(db, std::string(kClientColumns) + " WHERE client_id = ?");
+  return with_sql("find_client", [&](StatementCache& sql) -> std::optional<ClientRecord> {
+    auto use = sql(std::string(kClientColumns) + " WHERE client_id = ?");
+    SQLite::Statement& st = *use;
     st.bind(1, client_id);
     if (!st.executeStep()) return std::nullopt;
     return read_client(st);

@@ -5,43 +5,40 @@
 namespace plugauth::store {
 namespace {
 
-void insert_family(SQLite::Database& db, const GrantFamily& f) {
-  SQLite::Statement st(db,
-                       "INSERT INTO grant_families (family_id, client_id, user_id, scope, resource, created_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?)");
-  st.bind(1, f.family_id);
-  st.bind(2, f.client_id);
-  sql::bind_opt(st, 3, f.user_id.empty() ? std::nullopt : std::optional<std::string>(f.user_id));
-  st.bind(4, f.scope);
-  sql::bind_opt(st, 5, f.resource.empty() ? std::nullopt : std::optional<std::string>(f.resource));
-  st.bind(6, f.created_at);
-  st.exec();
+void insert_family(StatementCache& sql, const GrantFamily& f) {
+  auto st = sql("INSERT INTO grant_families (family_id, client_id, user_id, scope, resource, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)");
+  st->bind(1, f.family_id);
+  st->bind(2, f.client_id);
+  sql::bind_opt(*st, 3, f.user_id.empty() ? std::nullopt : std::optional<std::string>(f.user_id));
+  st->bind(4, f.scope);
+  sql::bind_opt(*st, 5, f.resource.empty() ? std::nullopt : std::optional<std::string>(f.resource));
+  st->bind(6, f.created_at);
+  st->exec();
 }
 
-void insert_access(SQLite::Database& db, const AccessTokenRecord& a) {
-  SQLite::Statement st(db,
-                       "INSERT INTO access_tokens (jti, family_id, client_id, user_id, issued_at, expires_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?)");
-  st.bind(1, a.jti);
-  sql::bind_opt(st, 2, a.family_id.empty() ? std::nullopt : std::optional<std::string>(a.family_id));
-  st.bind(3, a.client_id);
-  sql::bind_opt(st, 4, a.user_id.empty() ? std::nullopt : std::optional<std::string>(a.user_id));
-  st.bind(5, a.issued_at);
-  st.bind(6, a.expires_at);
-  st.exec();
+void insert_access(StatementCache& sql, const AccessTokenRecord& a) {
+  auto st = sql("INSERT INTO access_tokens (jti, family_id, client_id, user_id, issued_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)");
+  st->bind(1, a.jti);
+  sql::bind_opt(*st, 2, a.family_id.empty() ? std::nullopt : std::optional<std::string>(a.family_id));
+  st->bind(3, a.client_id);
+  sql::bind_opt(*st, 4, a.user_id.empty() ? std::nullopt : std::optional<std::string>(a.user_id));
+  st->bind(5, a.issued_at);
+  st->bind(6, a.expires_at);
+  st->exec();
 }
 
-void insert_refresh(SQLite::Database& db, const RefreshTokenRecord& r) {
-  SQLite::Statement st(db,
-                       "INSERT INTO refresh_tokens (token_id, token_hash, family_id, scope, created_at, expires_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?)");
-  st.bind(1, r.token_id);
-  sql::bind_blob(st, 2, r.token_hash);
-  st.bind(3, r.family_id);
-  st.bind(4, r.scope);
-  st.bind(5, r.created_at);
-  st.bind(6, r.expires_at);
-  st.exec();
+void insert_refresh(StatementCache& sql, const RefreshTokenRecord& r) {
+  auto st = sql("INSERT INTO refresh_tokens (token_id, token_hash, family_id, scope, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)");
+  st->bind(1, r.token_id);
+  sql::bind_blob(*st, 2, r.token_hash);
+  st->bind(3, r.family_id);
+  st->bind(4, r.scope);
+  st->bind(5, r.created_at);
+  st->bind(6, r.expires_at);
+  st->exec();
 }
 
 // The family and everything in it: refresh tokens, unused codes, access tokens.
@@ -119,26 +116,23 @@ void Store::delete_session(const std::string& session_id) {
 }
 
 void Store::insert_authorization_code(const AuthorizationCodeRecord& c, const GrantFamily& family) {
-  with_db("insert_authorization_code", [&](SQLite::Database& db) {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    insert_family(db, family);
-    SQLite::Statement st(db,
-                         "INSERT INTO authorization_codes (code_id, code_hash, family_id, client_id, user_id,"
-                         " redirect_uri, scope, resource, code_challenge, created_at, expires_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    st.bind(1, c.code_id);
-    sql::bind_blob(st, 2, c.code_hash);
-    st.bind(3, c.family_id);
-    st.bind(4, c.client_id);
-    st.bind(5, c.user_id);
-    st.bind(6, c.redirect_uri);
-    st.bind(7, c.scope);
-    sql::bind_opt(st, 8, c.resource.empty() ? std::nullopt : std::optional<std::string>(c.resource));
-    sql::bind_opt(st, 9, c.code_challenge.empty() ? std::nullopt : std::optional<std::string>(c.code_challenge));
-    st.bind(10, c.created_at);
-    st.bind(11, c.expires_at);
-    st.exec();
-    tx.commit();
+  group_write("insert_authorization_code", [&](StatementCache& sql) {
+    insert_family(sql, family);
+    auto st = sql("INSERT INTO authorization_codes (code_id, code_hash, family_id, client_id, user_id,"
+                  " redirect_uri, scope, resource, code_challenge, created_at, expires_at)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st->bind(1, c.code_id);
+    sql::bind_blob(*st, 2, c.code_hash);
+    st->bind(3, c.family_id);
+    st->bind(4, c.client_id);
+    st->bind(5, c.user_id);
+    st->bind(6, c.redirect_uri);
+    st->bind(7, c.scope);
+    sql::bind_opt(*st, 8, c.resource.empty() ? std::nullopt : std::optional<std::string>(c.resource));
+    sql::bind_opt(*st, 9, c.code_challenge.empty() ? std::nullopt : std::optional<std::string>(c.code_challenge));
+    st->bind(10, c.created_at);
+    st->bind(11, c.expires_at);
+    st->exec();
   });
 }
 
@@ -169,35 +163,35 @@ std::optional<AuthorizationCodeRecord> Store::find_authorization_code(const std:
 
 CodeRedemption Store::redeem_authorization_code(const std::string& code_id, int64_t now,
                                                 const RefreshTokenRecord* refresh, const AccessTokenRecord& access) {
-  return with_db("redeem_authorization_code", [&](SQLite::Database& db) {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement burn(db, "UPDATE authorization_codes SET used_at = ? WHERE code_id = ? AND used_at IS NULL");
-    burn.bind(1, now);
-    burn.bind(2, code_id);
-    if (burn.exec() != 1) {
+  CodeRedemption result = CodeRedemption::Redeemed;
+  group_write("redeem_authorization_code", [&](StatementCache& sql) {
+    auto burn = sql("UPDATE authorization_codes SET used_at = ? WHERE code_id = ? AND used_at IS NULL");
+    burn->bind(1, now);
+    burn->bind(2, code_id);
+    if (burn->exec() != 1) {
       // A second use: revoke everything issued from this code.
-      SQLite::Statement fam(db, "SELECT family_id FROM authorization_codes WHERE code_id = ?");
-      fam.bind(1, code_id);
-      if (fam.executeStep()) revoke_family_in(db, fam.getColumn(0).getString(), now, "authorization code replayed");
-      tx.commit();
-      return CodeRedemption::AlreadyUsed;
+      result = CodeRedemption::AlreadyUsed;
+      auto fam = sql("SELECT family_id FROM authorization_codes WHERE code_id = ?");
+      fam->bind(1, code_id);
+      std::string family = fam->executeStep() ? fam->getColumn(0).getString() : "";
+      if (!family.empty()) revoke_family_in(sql.db(), family, now, "authorization code replayed");
+      return;
     }
-    if (refresh) insert_refresh(db, *refresh);
-    insert_access(db, access);
-    tx.commit();
-    return CodeRedemption::Redeemed;
+    if (refresh) insert_refresh(sql, *refresh);
+    insert_access(sql, access);
   });
+  return result;
 }
 
 std::optional<RefreshTokenRecord> Store::find_refresh_token(const std::string& token_id) {
-  return with_db("find_refresh_token", [&](SQLite::Database& db) -> std::optional<RefreshTokenRecord> {
-    SQLite::Statement st(db,
-                         "SELECT r.token_id, r.token_hash, r.family_id, r.scope, r.created_at, r.expires_at,"
+  return with_sql("find_refresh_token", [&](StatementCache& sql) -> std::optional<RefreshTokenRecord> {
+    auto use = sql("SELECT r.token_id, r.token_hash, r.family_id, r.scope, r.created_at, r.expires_at,"
                          " r.rotated_at, COALESCE(r.successor_id, ''), r.revoked_at,"
                          " f.client_id, COALESCE(f.user_id, ''), f.scope, COALESCE(f.resource, ''), f.created_at,"
                          " f.revoked_at"
                          " FROM refresh_tokens r JOIN grant_families f ON f.family_id = r.family_id"
                          " WHERE r.token_id = ?");
+    SQLite::Statement& st = *use;
     st.bind(1, token_id);
     if (!st.executeStep()) return std::nullopt;
     RefreshTokenRecord r;
@@ -223,44 +217,43 @@ std::optional<RefreshTokenRecord> Store::find_refresh_token(const std::string& t
 
 RefreshRotation Store::rotate_refresh_token(const std::string& old_id, int64_t now, const RefreshTokenRecord& successor,
                                             const AccessTokenRecord& access) {
-  return with_db("rotate_refresh_token", [&](SQLite::Database& db) {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement mark(db,
-                           "UPDATE refresh_tokens SET rotated_at = ?, successor_id = ?"
-                           " WHERE token_id = ? AND rotated_at IS NULL AND revoked_at IS NULL");
-    mark.bind(1, now);
-    mark.bind(2, successor.token_id);
-    mark.bind(3, old_id);
-    if (mark.exec() != 1) return RefreshRotation::AlreadyRotated;  // rolls back
-    insert_refresh(db, successor);
-    insert_access(db, access);
-    tx.commit();
-    return RefreshRotation::Rotated;
+  RefreshRotation result = RefreshRotation::Rotated;
+  group_write("rotate_refresh_token", [&](StatementCache& sql) {
+    auto mark = sql("UPDATE refresh_tokens SET rotated_at = ?, successor_id = ?"
+                    " WHERE token_id = ? AND rotated_at IS NULL AND revoked_at IS NULL");
+    mark->bind(1, now);
+    mark->bind(2, successor.token_id);
+    mark->bind(3, old_id);
+    if (mark->exec() != 1) {
+      result = RefreshRotation::AlreadyRotated;  // another request rotated it first; nothing written
+      return;
+    }
+    insert_refresh(sql, successor);
+    insert_access(sql, access);
   });
+  return result;
 }
 
 void Store::insert_access_token(const AccessTokenRecord& access) {
-  with_db("insert_access_token", [&](SQLite::Database& db) { insert_access(db, access); });
+  group_write("insert_access_token", [&](StatementCache& sql) { insert_access(sql, access); });
 }
 
 void Store::insert_family_with_access_token(const GrantFamily& family, const AccessTokenRecord& access) {
-  with_db("insert_family_with_access_token", [&](SQLite::Database& db) {
-    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    insert_family(db, family);
-    insert_access(db, access);
-    tx.commit();
+  group_write("insert_family_with_access_token", [&](StatementCache& sql) {
+    insert_family(sql, family);
+    insert_access(sql, access);
   });
 }
 
 std::optional<AccessTokenState> Store::access_token_state(const std::string& jti) {
-  return with_db("access_token_state", [&](SQLite::Database& db) -> std::optional<AccessTokenState> {
-    SQLite::Statement st(db,
-                         "SELECT a.revoked_at IS NOT NULL OR COALESCE(f.revoked_at IS NOT NULL, 0),"
+  return with_sql("access_token_state", [&](StatementCache& sql) -> std::optional<AccessTokenState> {
+    auto use = sql("SELECT a.revoked_at IS NOT NULL OR COALESCE(f.revoked_at IS NOT NULL, 0),"
                          " a.client_id, COALESCE(a.user_id, ''), c.client_id IS NOT NULL, c.scope"
                          " FROM access_tokens a"
                          " LEFT JOIN grant_families f ON f.family_id = a.family_id"
                          " LEFT JOIN clients c ON c.client_id = a.client_id"
                          " WHERE a.jti = ?");
+    SQLite::Statement& st = *use;
     st.bind(1, jti);
     if (!st.executeStep()) return std::nullopt;
     AccessTokenState s;

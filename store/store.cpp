@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "store/migrations.h"
+#include "store/store_internal.h"
 
 namespace plugauth::store {
 namespace {
@@ -71,7 +72,72 @@ Status apply_migrations(SQLite::Database& db) {
 }  // namespace
 
 Store::Store(std::string path) : path_(std::move(path)) {}
-Store::~Store() = default;
+Store::~Store() {
+  std::lock_guard lock(mu_);
+  statements_.reset();  // statements before their connection
+}
+
+struct Store::PendingWrite {
+  const char* what;
+  const std::function<void(StatementCache&)>* work;
+  std::exception_ptr error;
+  bool done = false;
+};
+
+void Store::group_write(const char* what, const std::function<void(StatementCache&)>& work) {
+  PendingWrite self{what, &work, nullptr, false};
+  std::unique_lock queue_lock(queue_mu_);
+  write_queue_.push_back(&self);
+  // Leader/follower: whoever finds no writer active commits everything
+  // queued so far; the others wait for the commit that includes them.
+  while (!self.done) {
+    if (writer_active_) {
+      queue_cv_.wait(queue_lock);
+      continue;
+    }
+    writer_active_ = true;
+    std::vector<PendingWrite*> batch;
+    batch.swap(write_queue_);
+    queue_lock.unlock();
+    run_write_batch(batch);
+    queue_lock.lock();
+    for (auto* p : batch) p->done = true;
+    writer_active_ = false;
+    queue_cv_.notify_all();
+  }
+  if (self.error) std::rethrow_exception(self.error);
+}
+
+void Store::run_write_batch(std::vector<PendingWrite*>& batch) {
+  std::lock_guard lock(mu_);
+  try {
+    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
+    StatementCache& sql = *statements_;
+    for (auto* p : batch) {
+      sql("SAVEPOINT one_write")->exec();
+      try {
+        (*p->work)(sql);
+        sql("RELEASE one_write")->exec();
+      } catch (...) {
+        sql("ROLLBACK TO one_write")->exec();
+        sql("RELEASE one_write")->exec();
+        try {
+          throw;
+        } catch (const SQLite::Exception& e) {
+          p->error = std::make_exception_ptr(StoreError(std::string(p->what) + ": " + e.what()));
+        } catch (...) {
+          p->error = std::current_exception();
+        }
+      }
+    }
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    // The transaction itself failed (busy past the timeout, disk full):
+    // nothing of the batch is durable, so every caller gets the error.
+    for (auto* p : batch)
+      if (!p->error) p->error = std::make_exception_ptr(StoreError(std::string(p->what) + ": " + e.what()));
+  }
+}
 
 int Store::latest_schema_version() {
   const auto& all = migrations();
@@ -90,6 +156,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     s->db_->exec("PRAGMA foreign_keys=ON");
     auto migrated = apply_migrations(*s->db_);
     if (!migrated) return migrated.error();
+    s->statements_ = std::make_unique<StatementCache>(*s->db_);
   } catch (const SQLite::Exception& e) {
     return make_error("cannot open database " + path + ": " + e.what());
   }

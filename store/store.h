@@ -14,7 +14,9 @@
 // generic 500/503 and the CLI into exit status 1.
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,6 +32,8 @@ class Database;
 }
 
 namespace plugauth::store {
+
+class StatementCache;
 
 class StoreError : public std::runtime_error {
  public:
@@ -327,12 +331,31 @@ class Store {
 
  private:
   explicit Store(std::string path);
+  // Runs `body` with the connection, under mu_; SQLite errors become StoreError.
   template <typename F>
   auto with_db(const char* what, F&& body) -> decltype(body(std::declval<SQLite::Database&>()));
+  // The same, with the connection's prepared-statement cache.
+  template <typename F>
+  auto with_sql(const char* what, F&& body) -> decltype(body(std::declval<StatementCache&>()));
+  // Group commit: runs `work` inside a write transaction shared with the
+  // other callers waiting at that moment, each in its own savepoint, so one
+  // fsync covers them all. Returns once that transaction has committed; an
+  // exception from `work` rolls back only its own savepoint and is rethrown
+  // to its caller.
+  void group_write(const char* what, const std::function<void(StatementCache&)>& work);
+
+  struct PendingWrite;
+  void run_write_batch(std::vector<PendingWrite*>& batch);
 
   std::string path_;
   std::mutex mu_;
-  std::unique_ptr<SQLite::Database> db_;  // guarded by mu_
+  std::unique_ptr<SQLite::Database> db_;          // guarded by mu_
+  std::unique_ptr<StatementCache> statements_;    // guarded by mu_
+
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::vector<PendingWrite*> write_queue_;  // guarded by queue_mu_
+  bool writer_active_ = false;              // guarded by queue_mu_
 };
 
 }  // namespace plugauth::store

@@ -3,12 +3,59 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 
 #include "store/store.h"
 
 namespace plugauth::store {
+
+// Prepared statements kept for the connection's life: preparing (parsing
+// SQL) costs more than running the small statements of the hot paths.
+// Each use gets the statement reset and unbound, and resets it again when
+// done, so no SELECT keeps a WAL read snapshot open.
+class StatementCache {
+ public:
+  class Use {
+   public:
+    explicit Use(SQLite::Statement& st) : st_(st) {}
+    ~Use() { st_.tryReset(); }
+    Use(const Use&) = delete;
+    Use& operator=(const Use&) = delete;
+    SQLite::Statement* operator->() { return &st_; }
+    SQLite::Statement& operator*() { return st_; }
+
+   private:
+    SQLite::Statement& st_;
+  };
+
+  explicit StatementCache(SQLite::Database& db) : db_(db) {}
+  SQLite::Database& db() { return db_; }
+
+  Use operator()(const std::string& sql) {
+    auto it = cache_.find(sql);
+    if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<SQLite::Statement>(db_, sql)).first;
+    it->second->tryReset();
+    it->second->clearBindings();
+    return Use(*it->second);
+  }
+
+ private:
+  SQLite::Database& db_;
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> cache_;
+};
+
+template <typename F>
+auto Store::with_sql(const char* what, F&& body) -> decltype(body(std::declval<StatementCache&>())) {
+  std::lock_guard lock(mu_);
+  try {
+    return body(*statements_);
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(std::string(what) + ": " + e.what());
+  }
+}
 
 template <typename F>
 auto Store::with_db(const char* what, F&& body) -> decltype(body(std::declval<SQLite::Database&>())) {

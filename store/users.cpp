@@ -4,26 +4,30 @@
 namespace plugauth::store {
 namespace {
 
-std::vector<std::string> roles_of(SQLite::Database& db, const std::string& user_id) {
-  SQLite::Statement st(db, "SELECT role FROM user_roles WHERE user_id = ? ORDER BY role");
+std::vector<std::string> roles_of(StatementCache& sql, const std::string& user_id) {
+  auto use = sql("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role");
+  SQLite::Statement& st = *use;
   st.bind(1, user_id);
   std::vector<std::string> out;
   while (st.executeStep()) out.push_back(st.getColumn(0).getString());
   return out;
 }
 
-std::optional<UserRecord> read_user(SQLite::Database& db, const char* where, const std::string& value) {
-  SQLite::Statement st(db, std::string("SELECT id, name, password_hash, totp_sealed IS NOT NULL, created_at"
-                                       " FROM users WHERE ") + where + " = ?");
-  st.bind(1, value);
-  if (!st.executeStep()) return std::nullopt;
+std::optional<UserRecord> read_user(StatementCache& sql, const char* where, const std::string& value) {
   UserRecord u;
-  u.id = st.getColumn(0).getString();
-  u.name = st.getColumn(1).getString();
-  u.password_hash = st.getColumn(2).getString();
-  u.mfa = st.getColumn(3).getInt() != 0;
-  u.created_at = st.getColumn(4).getInt64();
-  u.roles = roles_of(db, u.id);
+  {
+    auto use = sql(std::string("SELECT id, name, password_hash, totp_sealed IS NOT NULL, created_at"
+                               " FROM users WHERE ") + where + " = ?");
+    SQLite::Statement& st = *use;
+    st.bind(1, value);
+    if (!st.executeStep()) return std::nullopt;
+    u.id = st.getColumn(0).getString();
+    u.name = st.getColumn(1).getString();
+    u.password_hash = st.getColumn(2).getString();
+    u.mfa = st.getColumn(3).getInt() != 0;
+    u.created_at = st.getColumn(4).getInt64();
+  }
+  u.roles = roles_of(sql, u.id);
   return u;
 }
 
@@ -57,26 +61,29 @@ bool Store::create_user(const UserRecord& user, int64_t now) {
 }
 
 std::optional<UserRecord> Store::find_user_by_name(const std::string& name) {
-  return with_db("find_user_by_name", [&](SQLite::Database& db) { return read_user(db, "name", name); });
+  return with_sql("find_user_by_name", [&](StatementCache& sql) { return read_user(sql, "name", name); });
 }
 
 std::optional<UserRecord> Store::find_user_by_id(const std::string& id) {
-  return with_db("find_user_by_id", [&](SQLite::Database& db) { return read_user(db, "id", id); });
+  return with_sql("find_user_by_id", [&](StatementCache& sql) { return read_user(sql, "id", id); });
 }
 
 std::vector<UserRecord> Store::users() {
-  return with_db("users", [&](SQLite::Database& db) {
-    SQLite::Statement st(db, "SELECT id, name, totp_sealed IS NOT NULL, created_at FROM users ORDER BY name");
+  return with_sql("users", [&](StatementCache& sql) {
     std::vector<UserRecord> out;
-    while (st.executeStep()) {
-      UserRecord u;
-      u.id = st.getColumn(0).getString();
-      u.name = st.getColumn(1).getString();
-      u.mfa = st.getColumn(2).getInt() != 0;
-      u.created_at = st.getColumn(3).getInt64();
-      out.push_back(std::move(u));
+    {
+      auto use = sql("SELECT id, name, totp_sealed IS NOT NULL, created_at FROM users ORDER BY name");
+      SQLite::Statement& st = *use;
+      while (st.executeStep()) {
+        UserRecord u;
+        u.id = st.getColumn(0).getString();
+        u.name = st.getColumn(1).getString();
+        u.mfa = st.getColumn(2).getInt() != 0;
+        u.created_at = st.getColumn(3).getInt64();
+        out.push_back(std::move(u));
+      }
     }
-    for (auto& u : out) u.roles = roles_of(db, u.id);
+    for (auto& u : out) u.roles = roles_of(sql, u.id);
     return out;
   });
 }
