@@ -1,3 +1,4 @@
+#include "tests/unit/temp_dir.h"
 #include "auth/crypto.h"
 
 #include <fcntl.h>
@@ -20,32 +21,7 @@ using namespace plugauth;
 
 namespace {
 
-// A fresh directory under /tmp, removed (with the files the tests put in
-// it) when the test ends.
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/plugauth-crypto-test-XXXXXX";
-    char* made = ::mkdtemp(pattern);
-    REQUIRE(made != nullptr);
-    path_ = made;
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  ~TempDir() {
-    for (const char* name : {"master.key", "master-key", "other.key", "data/master.key"}) {
-      ::unlink((path_ + "/" + name).c_str());
-    }
-    ::rmdir((path_ + "/data").c_str());
-    ::rmdir((path_ + "/creds").c_str());
-    ::rmdir(path_.c_str());
-  }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using plugauth::testing::TempDir;
 
 void write_file(const std::string& path, const std::string& content, mode_t mode) {
   {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "tests/unit/temp_dir.h"
 #include "auth/base64url.h"
 #include "auth/crypto.h"
 #include "auth/jwt.h"
@@ -29,25 +30,7 @@ namespace {
 
 constexpr int64_t kStart = 1'700'000'000;
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/plugauth-signing-keys-test-XXXXXX";
-    char* dir = mkdtemp(tmpl);
-    REQUIRE(dir != nullptr);
-    path_ = dir;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using plugauth::testing::TempDir;
 
 std::unique_ptr<Store> open_store(const std::string& path) {
   auto s = Store::open(path);

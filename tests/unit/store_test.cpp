@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/unit/temp_dir.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -21,25 +22,7 @@ using plugauth::store::StoreError;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/plugauth-store-test-XXXXXX";
-    char* dir = mkdtemp(tmpl);
-    REQUIRE(dir != nullptr);
-    path_ = dir;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using plugauth::testing::TempDir;
 
 std::unique_ptr<Store> open_store(const std::string& path) {
   auto s = Store::open(path);
