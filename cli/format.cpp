@@ -1,18 +1,12 @@
 #include "cli/format.h"
 
-#include <ctime>
+#include "common/clock.h"
+
 #include <ostream>
 
 namespace plugauth::cli {
 
-std::string iso_time(int64_t t) {
-  char buf[32];
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string iso_time(int64_t t) { return format_utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 picojson::value json_time(const std::optional<int64_t>& t) {
   return t ? picojson::value(iso_time(*t)) : picojson::value();

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <chrono>
+#include <ctime>
 #include <fstream>
 
 namespace plugauth {
@@ -20,6 +21,15 @@ int64_t ProcessClock::now() const {
   long long offset = 0;
   if (in >> offset) t += offset;
   return t;
+}
+
+std::string format_utc(int64_t unix_seconds, const char* strftime_format) {
+  char buf[64];
+  std::time_t tt = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  size_t n = std::strftime(buf, sizeof buf, strftime_format, &tm);
+  return std::string(buf, n);
 }
 
 void SystemRandom::fill(void* buf, size_t len) { randombytes_buf(buf, len); }

@@ -49,6 +49,9 @@ class ManualClock final : public Clock {
   std::atomic<int64_t> t_;
 };
 
+// `unix_seconds` in UTC through strftime(3), e.g. "%Y-%m-%dT%H:%M:%SZ".
+std::string format_utc(int64_t unix_seconds, const char* strftime_format);
+
 // Cryptographically secure bytes.
 class Random {
  public:

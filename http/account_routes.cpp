@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include "auth/login.h"
+#include "common/clock.h"
 #include "http/forms.h"
 #include "http/oauth_routes.h"
 #include "http/pages.h"
@@ -12,14 +13,7 @@ namespace {
 
 constexpr size_t kMaxKeysPerUser = 100;
 
-std::string day(int64_t t) {
-  char buf[16];
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
+std::string day(int64_t t) { return format_utc(t, "%Y-%m-%d"); }
 
 class AccountRoutes {
  public:

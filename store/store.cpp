@@ -12,31 +12,6 @@ namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
 
-std::optional<int64_t> optional_int(const SQLite::Column& c) {
-  if (c.isNull()) return std::nullopt;
-  return c.getInt64();
-}
-
-std::string blob(const SQLite::Column& c) {
-  if (c.isNull()) return {};
-  return std::string(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
-}
-
-void bind_optional(SQLite::Statement& st, int index, const std::optional<int64_t>& v) {
-  if (v) st.bind(index, *v);
-  else st.bind(index);
-}
-
-// Runs `body` and turns SQLite exceptions into StoreError with context.
-template <typename F>
-auto guarded(const char* what, F&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const SQLite::Exception& e) {
-    throw StoreError(std::string(what) + ": " + e.what());
-  }
-}
-
 std::string newer_schema_message(int current, int latest) {
   return "database schema version " + std::to_string(current) +
          " is newer than this plugauth understands (" + std::to_string(latest) +
@@ -164,8 +139,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
 }
 
 int Store::schema_version() {
-  std::lock_guard lock(mu_);
-  return guarded("schema_version", [&] { return current_version(*db_); });
+  return with_db("schema_version", [&](SQLite::Database& db) { return current_version(db); });
 }
 
 bool Store::ping() noexcept {
@@ -178,14 +152,12 @@ bool Store::ping() noexcept {
 }
 
 int64_t Store::data_version() {
-  std::lock_guard lock(mu_);
-  return guarded("data_version", [&] { return db_->execAndGet("PRAGMA data_version").getInt64(); });
+  return with_db("data_version", [&](SQLite::Database& db) { return db.execAndGet("PRAGMA data_version").getInt64(); });
 }
 
 std::string Store::integrity_check() {
-  std::lock_guard lock(mu_);
-  return guarded("integrity_check", [&] {
-    SQLite::Statement st(*db_, "PRAGMA integrity_check");
+  return with_db("integrity_check", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "PRAGMA integrity_check");
     std::string report;
     while (st.executeStep()) {
       if (!report.empty()) report += "\n";
@@ -209,9 +181,8 @@ Status Store::backup_to(const std::string& file) {
 }
 
 std::vector<StoredSigningKey> Store::signing_keys(int64_t now) {
-  std::lock_guard lock(mu_);
-  return guarded("signing_keys", [&] {
-    SQLite::Statement st(*db_,
+  return with_db("signing_keys", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
                          "SELECT kid, alg, public_key, secret_sealed, created_at, retired_at, expires_at"
                          " FROM signing_keys WHERE expires_at IS NULL OR expires_at > ?"
                          " ORDER BY created_at DESC, rowid DESC");
@@ -221,11 +192,11 @@ std::vector<StoredSigningKey> Store::signing_keys(int64_t now) {
       StoredSigningKey k;
       k.kid = st.getColumn(0).getString();
       k.alg = st.getColumn(1).getString();
-      k.public_key = blob(st.getColumn(2));
-      k.secret_sealed = blob(st.getColumn(3));
+      k.public_key = sql::blob(st.getColumn(2));
+      k.secret_sealed = sql::blob(st.getColumn(3));
       k.created_at = st.getColumn(4).getInt64();
-      k.retired_at = optional_int(st.getColumn(5));
-      k.expires_at = optional_int(st.getColumn(6));
+      k.retired_at = sql::opt_int(st.getColumn(5));
+      k.expires_at = sql::opt_int(st.getColumn(6));
       out.push_back(std::move(k));
     }
     return out;
@@ -233,16 +204,15 @@ std::vector<StoredSigningKey> Store::signing_keys(int64_t now) {
 }
 
 void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64_t retired_expire_at) {
-  std::lock_guard lock(mu_);
-  guarded("rotate_signing_key", [&] {
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement retire(*db_,
+  with_db("rotate_signing_key", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement retire(db,
                              "UPDATE signing_keys SET retired_at = ?, expires_at = ?"
                              " WHERE retired_at IS NULL");
     retire.bind(1, now);
     retire.bind(2, retired_expire_at);
     retire.exec();
-    SQLite::Statement ins(*db_,
+    SQLite::Statement ins(db,
                           "INSERT INTO signing_keys (kid, alg, public_key, secret_sealed, created_at,"
                           " retired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
     ins.bind(1, fresh.kid);
@@ -251,17 +221,16 @@ void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64
     else ins.bind(3, fresh.public_key.data(), static_cast<int>(fresh.public_key.size()));
     ins.bind(4, fresh.secret_sealed.data(), static_cast<int>(fresh.secret_sealed.size()));
     ins.bind(5, fresh.created_at);
-    bind_optional(ins, 6, fresh.retired_at);
-    bind_optional(ins, 7, fresh.expires_at);
+    sql::bind_opt(ins, 6, fresh.retired_at);
+    sql::bind_opt(ins, 7, fresh.expires_at);
     ins.exec();
     tx.commit();
   });
 }
 
 int Store::delete_expired_signing_keys(int64_t now) {
-  std::lock_guard lock(mu_);
-  return guarded("delete_expired_signing_keys", [&] {
-    SQLite::Statement st(*db_, "DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?");
+  return with_db("delete_expired_signing_keys", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "DELETE FROM signing_keys WHERE expires_at IS NOT NULL AND expires_at <= ?");
     st.bind(1, now);
     return st.exec();
   });
@@ -269,10 +238,9 @@ int Store::delete_expired_signing_keys(int64_t now) {
 
 void Store::append_audit_events(const std::vector<AuditEvent>& events) {
   if (events.empty()) return;
-  std::lock_guard lock(mu_);
-  guarded("append_audit_events", [&] {
-    SQLite::Transaction tx(*db_, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement st(*db_,
+  with_db("append_audit_events", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement st(db,
                          "INSERT INTO audit_events (at, action, subject, client_id, key_id, api_path,"
                          " status, client_ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const auto& e : events) {
