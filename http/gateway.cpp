@@ -35,8 +35,16 @@ struct GatewayHandler {
   // Forwarded headers count only when the peer is a trusted proxy. Proxies
   // set one of the two names and may pass the other through from the
   // client; when both are present and disagree nothing is believed.
-  std::optional<std::string> forwarded(const httplib::Request& req, const char* a, const char* b) const {
-    if (!trusted.contains(req.remote_addr)) return std::string();
+  // Header names as std::string once: httplib looks headers up by
+  // std::string, and /verify reads these on every request.
+  const std::string kOriginalUri = "X-Original-URI", kForwardedUri = "X-Forwarded-Uri";
+  const std::string kOriginalMethod = "X-Original-Method", kForwardedMethod = "X-Forwarded-Method";
+  const std::string kForwardedHost = "X-Forwarded-Host", kForwardedProto = "X-Forwarded-Proto";
+  const std::string kAuthorization = "Authorization";
+
+  std::optional<std::string> forwarded(const httplib::Request& req, bool from_trusted, const std::string& a,
+                                       const std::string& b) const {
+    if (!from_trusted) return std::string();
     const bool has_a = req.has_header(a), has_b = req.has_header(b);
     if (has_a && has_b && req.get_header_value(a) != req.get_header_value(b)) return std::nullopt;
     if (req.get_header_value_count(a) > 1 || req.get_header_value_count(b) > 1) return std::nullopt;
@@ -62,13 +70,13 @@ struct GatewayHandler {
   // The resource this request protects: ?resource=, else the configured
   // resource the forwarded URL falls under (X-Forwarded-Proto/Host + the
   // original URI, from a trusted proxy), else the default resource.
-  std::string resource_of(const httplib::Request& req, const std::string& uri) const {
+  std::string resource_of(const httplib::Request& req, bool from_trusted, const std::string& uri) const {
     std::string r = req.get_param_value("resource");
     if (!r.empty()) return r;
-    if (!uri.empty() && trusted.contains(req.remote_addr) && req.has_header("X-Forwarded-Host")) {
-      std::string proto = req.get_header_value("X-Forwarded-Proto");
+    if (!uri.empty() && from_trusted && req.has_header(kForwardedHost)) {
+      std::string proto = req.get_header_value(kForwardedProto);
       if (proto != "http" && proto != "https") proto = "https";
-      const std::string url = proto + "://" + req.get_header_value("X-Forwarded-Host") + uri;
+      const std::string url = proto + "://" + req.get_header_value(kForwardedHost) + uri;
       if (const ResourceConfig* match = resource_for_url(deps.config, url)) return match->uri;
     }
     return deps.config.resources.front().uri;
@@ -93,8 +101,9 @@ struct GatewayHandler {
 
   void handle_verify(const httplib::Request& req, httplib::Response& res) {
     const auto started = std::chrono::steady_clock::now();
-    auto forwarded_uri = forwarded(req, "X-Original-URI", "X-Forwarded-Uri");
-    auto forwarded_method = forwarded(req, "X-Original-Method", "X-Forwarded-Method");
+    const bool from_trusted = trusted.contains(req.remote_addr);
+    auto forwarded_uri = forwarded(req, from_trusted, kOriginalUri, kForwardedUri);
+    auto forwarded_method = forwarded(req, from_trusted, kOriginalMethod, kForwardedMethod);
     if (!forwarded_uri || !forwarded_method) {
       res.status = 403;
       res.set_header("WWW-Authenticate", "Bearer realm=" + quote_param(deps.config.issuer) +
@@ -109,12 +118,12 @@ struct GatewayHandler {
     const std::string uri = *forwarded_uri;
     std::string method = *forwarded_method;
     if (method.empty()) method = req.method;
-    const std::string resource = resource_of(req, uri);
+    const std::string resource = resource_of(req, from_trusted, uri);
     const ScopeSet required = requested_scopes(req, uri, method, resource);
 
     std::string custom;
     if (!deps.config.api_key_header.empty()) custom = req.get_header_value(deps.config.api_key_header);
-    auto credential = extract_credential(req.get_header_value("Authorization"), custom);
+    auto credential = extract_credential(req.get_header_value(kAuthorization), custom);
 
     VerifyOutcome outcome;
     if (!credential) {
@@ -132,8 +141,9 @@ struct GatewayHandler {
 
   void render(const httplib::Request& req, httplib::Response& res, const std::string& uri, const std::string& resource,
               const VerifyOutcome& o) {
-    const std::string metadata = resource_metadata_url(deps.config, resource);
-    const std::string realm = "Bearer realm=" + quote_param(deps.config.issuer);
+    // Built only for a refusal: a 200 carries no WWW-Authenticate.
+    auto realm = [&] { return "Bearer realm=" + quote_param(deps.config.issuer); };
+    auto metadata = [&] { return quote_param(resource_metadata_url(deps.config, resource)); };
     switch (o.result) {
       case VerifyResult::Ok: {
         const Identity& id = *o.identity;
@@ -142,28 +152,29 @@ struct GatewayHandler {
         if (!id.username.empty()) res.set_header("X-Auth-Username", id.username);
         res.set_header("X-Auth-Scope", id.scope);
         if (!id.client.empty()) res.set_header("X-Auth-Client", id.client);
-        res.set_header("X-Auth-Type", credential_type_name(id.type));
+        // A constant, valid by construction: no need for httplib's field check.
+        res.headers.emplace("X-Auth-Type", credential_type_name(id.type));
         res.set_header("X-Auth-Token-Id", id.token_id);
         return;
       }
       case VerifyResult::NoCredentials:
         // RFC 6750 §3.1: no error code when the request had no credentials.
         res.status = 401;
-        res.set_header("WWW-Authenticate", realm + ", resource_metadata=" + quote_param(metadata));
+        res.set_header("WWW-Authenticate", realm() + ", resource_metadata=" + metadata());
         res.set_content(R"({"error":"invalid_request","error_description":"no credentials"})", "application/json");
         return;
       case VerifyResult::InvalidToken:
         res.status = 401;
-        res.set_header("WWW-Authenticate", realm + ", error=\"invalid_token\", error_description=" +
-                                               quote_param(o.error_description) + ", resource_metadata=" + quote_param(metadata));
+        res.set_header("WWW-Authenticate", realm() + ", error=\"invalid_token\", error_description=" +
+                                               quote_param(o.error_description) + ", resource_metadata=" + metadata());
         res.set_content(to_json(error_json("invalid_token", o.error_description)), "application/json");
         audit_failure(req, uri, o, 401);
         return;
       case VerifyResult::InsufficientScope: {
         const std::string scope = join_scopes(o.required);
         res.status = 403;
-        res.set_header("WWW-Authenticate", realm + ", error=\"insufficient_scope\", scope=" + quote_param(scope) +
-                                               ", resource_metadata=" + quote_param(metadata));
+        res.set_header("WWW-Authenticate", realm() + ", error=\"insufficient_scope\", scope=" + quote_param(scope) +
+                                               ", resource_metadata=" + metadata());
         res.set_content(to_json(error_json("insufficient_scope", "requires scope: " + scope)), "application/json");
         audit_failure(req, uri, o, 403);
         return;
@@ -241,6 +252,10 @@ std::string resource_metadata_url(const Config& config, const std::string& resou
   auto scheme_end = resource.find("://");
   auto path_start = scheme_end == std::string::npos ? std::string::npos : resource.find('/', scheme_end + 3);
   return path_start == std::string::npos ? base : base + resource.substr(path_start);
+}
+
+bool is_gateway_path(std::string_view path) {
+  return path == "/verify" || path == "/verify/batch" || path == "/metrics";
 }
 
 void register_gateway_routes(httplib::Server& server, GatewayDeps deps) {

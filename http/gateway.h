@@ -1,6 +1,8 @@
 // /verify, /verify/batch and /metrics: the HTTP face of auth/verifier.h.
 #pragma once
 
+#include <string_view>
+
 #include "auth/verifier.h"
 #include "config/config.h"
 #include "http/address_matcher.h"
@@ -22,6 +24,10 @@ struct GatewayDeps {
 };
 
 void register_gateway_routes(httplib::Server& server, GatewayDeps deps);
+
+// /verify, /verify/batch and /metrics: the endpoints a proxy or a scraper
+// calls all the time.
+bool is_gateway_path(std::string_view path);
 
 // "<issuer>/.well-known/oauth-protected-resource[<path of resource>]" (RFC 9728
 // §3.1); the first configured resource is also served at the bare path.

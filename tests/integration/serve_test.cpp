@@ -13,6 +13,7 @@
 #include <functional>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -345,6 +346,34 @@ TEST_CASE("the access log line has method, path, status and client, never the qu
     logged = logged || (line.find("GET /healthz 200 ") != std::string::npos &&
                         line.find("127.0.0.1") != std::string::npos);
   CHECK(logged);
+}
+
+TEST_CASE("/verify and /metrics write no access-log line; /metrics and the audit log account for them") {
+  auto daemon = Daemon::start();
+  auto refused = daemon->get("/verify", {{"Authorization", "Bearer pak_0123456789abcdef_not-a-real-key"}});
+  REQUIRE(refused);
+  CHECK(refused->status == 401);
+  auto metrics = daemon->get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->status == 200);
+  // The other endpoints still log, and their line comes after the ones
+  // above would have: once it is there, nothing for /verify is coming.
+  REQUIRE(daemon->get("/healthz"));
+  REQUIRE(daemon->wait_for_log("GET /healthz 200"));
+  const auto log = daemon->stderr_text();
+  CHECK(log.find("GET /verify") == std::string::npos);
+  CHECK(log.find("GET /metrics") == std::string::npos);
+  CHECK(metrics->body.find("plugauth_verify_total{type=\"none\",outcome=\"invalid_token\"} 1") != std::string::npos);
+
+  // The failure is in the audit log, with its reason, once the queue is
+  // flushed (every 200 ms).
+  bool audited = false;
+  for (int i = 0; i < 50 && !audited; ++i) {
+    auto audit = daemon->cli({"audit", "--action", "verify_failed", "--json"});
+    audited = audit.exit_code == 0 && audit.out.find("malformed or forged token") != std::string::npos;
+    if (!audited) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(audited);
 }
 
 TEST_CASE("signing-key rotate while serve runs reaches JWKS within a second (SPEC §4)") {
