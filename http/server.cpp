@@ -7,6 +7,7 @@
 #include "common/json.h"
 #include "common/log.h"
 #include "http/cors.h"
+#include "http/event_server.h"
 #include "http/forms.h"
 #include "http/gateway.h"
 #include "http/oauth_routes.h"
@@ -40,7 +41,7 @@ thread_local std::chrono::steady_clock::time_point request_started;
 struct HttpServer::Impl {
   explicit Impl(ServerDeps d) : deps(d) {}
   ServerDeps deps;
-  httplib::Server svr;
+  http::EventServer svr;
   int bound_port = -1;
 
   void configure();
@@ -48,20 +49,12 @@ struct HttpServer::Impl {
 };
 
 void HttpServer::Impl::configure() {
-  const int threads = deps.config.worker_threads;
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  svr.set_worker_threads(static_cast<size_t>(deps.config.worker_threads));
   svr.set_payload_max_length(kMaxBodyBytes);
   svr.set_read_timeout(kIoTimeoutSeconds, 0);
   svr.set_write_timeout(kIoTimeoutSeconds, 0);
   svr.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
   svr.set_keep_alive_max_count(kKeepAliveMaxRequests);
-  svr.set_tcp_nodelay(true);
-  // httplib's default sets SO_REUSEPORT, which lets a second daemon bind the
-  // same port and silently take half the connections. SO_REUSEADDR only.
-  svr.set_socket_options([](socket_t sock) {
-    int one = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  });
 
   svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     request_started = std::chrono::steady_clock::now();
@@ -161,17 +154,17 @@ HttpServer::~HttpServer() = default;
 
 Status HttpServer::bind() {
   const auto& c = impl_->deps.config;
-  if (!impl_->svr.bind_to_port(c.listen_host(), c.listen_port())) {
-    return make_error("cannot listen on " + c.listen +
-                      ": the port is in use, or the host is not an address of this machine");
+  if (auto st = impl_->svr.bind(c.listen_host(), c.listen_port()); !st) {
+    return make_error("cannot listen on " + c.listen + ": " + st.error().message +
+                      " (the port is in use, or the host is not an address of this machine)");
   }
-  impl_->bound_port = c.listen_port();
+  impl_->bound_port = impl_->svr.bound_port();
   return ok_status();
 }
 
 int HttpServer::port() const { return impl_->bound_port; }
 
-void HttpServer::run() { impl_->svr.listen_after_bind(); }
+void HttpServer::run() { impl_->svr.run(); }
 
 void HttpServer::stop() { impl_->svr.stop(); }
 

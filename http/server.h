@@ -1,10 +1,12 @@
-// The HTTP front of the daemon: cpp-httplib configured for a long-running
+// The HTTP front of the daemon: cpp-httplib's request processing behind an
+// epoll front end (http/event_server.h), configured for a long-running
 // service behind a proxy, and the routes, each a thin call into auth/.
 //
 // Limits (SPEC §8.10): bodies ≤ 64 KiB, ≤ 100 headers of ≤ 8 KiB, 5 s read
-// and write timeouts, idle keep-alive connections closed after 5 s, and a
-// worker pool larger than 256 so that 256 open connections, idle ones
-// included, never starve a new request.
+// and write timeouts, idle keep-alive connections closed after 5 s. Idle
+// connections wait on the event loops, not on threads, so any number of
+// them never starves a new request; a worker pool (worker_threads) serves
+// the connections handed off the loops.
 #pragma once
 
 #include <memory>

@@ -274,6 +274,99 @@ TEST_CASE("256 open connections, idle ones included, do not starve a new request
   CHECK(idle_for < 10s);
 }
 
+namespace {
+
+// The status codes of the HTTP/1.1 responses in `stream`, in order.
+std::vector<int> statuses(const std::string& stream) {
+  std::vector<int> out;
+  for (size_t pos = stream.find("HTTP/1."); pos != std::string::npos; pos = stream.find("HTTP/1.", pos + 1))
+    if (pos + 12 <= stream.size()) out.push_back(std::stoi(stream.substr(pos + 9, 3)));
+  return out;
+}
+
+std::string exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout = 5s) {
+  int fd = connect_loopback(port);
+  if (fd < 0) return "";
+  ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  auto answer = read_until(fd, [](const std::string&) { return false; }, timeout);  // until EOF
+  ::close(fd);
+  return answer;
+}
+
+}  // namespace
+
+TEST_CASE("pipelined requests on one connection are answered in order, whichever thread serves each") {
+  auto daemon = Daemon::start();
+  // /verify is served on the event loop; /healthz and a /verify with a body
+  // hand the connection to a worker, which must send the loop's answers
+  // first; the last request closes the connection.
+  const std::string get_verify = "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  const std::string bytes = get_verify + "GET /verify?scope=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
+                            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
+                            "POST /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello" + get_verify +
+                            "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  const auto started = std::chrono::steady_clock::now();
+  const auto answer = exchange(daemon->port(), bytes);
+  INFO(answer);
+  CHECK(std::chrono::steady_clock::now() - started < 4s);  // closed at once, not by a timeout
+  CHECK(statuses(answer) == std::vector<int>{401, 401, 200, 401, 401, 404});
+  CHECK(answer.find(R"({"status":"ok"})") != std::string::npos);
+
+  // The same, each request in its own packet, on the loop throughout.
+  int fd = connect_loopback(daemon->port());
+  REQUIRE(fd >= 0);
+  for (int i = 0; i < 3; ++i) {
+    ::send(fd, get_verify.data(), get_verify.size(), MSG_NOSIGNAL);
+    auto one = read_until(fd, [](const std::string& r) { return r.find("no credentials") != std::string::npos; }, 5s);
+    CHECK(statuses(one) == std::vector<int>{401});
+  }
+  ::close(fd);
+}
+
+TEST_CASE("odd requests to /verify get an answer or a close, never a hang, and the daemon stays healthy") {
+  auto daemon = Daemon::start();
+  const int port = daemon->port();
+  SECTION("HTTP/1.0 without keep-alive: the answer, then the close") {
+    CHECK(statuses(exchange(port, "GET /verify HTTP/1.0\r\n\r\n", 3s)) == std::vector<int>{401});
+  }
+  SECTION("lines ending in a bare LF") {
+    auto answer = exchange(port, "GET /verify HTTP/1.1\nHost: 127.0.0.1\nConnection: close\n\n", 3s);
+    INFO(answer);
+    REQUIRE(statuses(answer).size() == 1);
+    CHECK(statuses(answer)[0] >= 400);
+    CHECK(statuses(answer)[0] < 500);
+  }
+  SECTION("a request head over 16 KiB") {
+    auto answer = exchange(port, "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(20000, 'a') +
+                                     "\r\nConnection: close\r\n\r\n",
+                           3s);
+    INFO(answer.substr(0, 200));
+    REQUIRE(statuses(answer).size() == 1);
+    CHECK(statuses(answer)[0] >= 400);
+    CHECK(statuses(answer)[0] < 500);
+  }
+  SECTION("a request that stops half-way is closed after the 5 s read timeout") {
+    const auto started = std::chrono::steady_clock::now();
+    auto answer = exchange(port, "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\n", 10s);
+    const auto took = std::chrono::steady_clock::now() - started;
+    CHECK(answer.empty());
+    CHECK(took >= 4s);
+    CHECK(took < 8s);
+  }
+  SECTION("a peer that sends and closes its side still gets its answer") {
+    int fd = connect_loopback(port);
+    REQUIRE(fd >= 0);
+    const std::string request = "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    auto answer = read_until(fd, [](const std::string&) { return false; }, 3s);
+    ::close(fd);
+    CHECK(statuses(answer) == std::vector<int>{401});
+  }
+  CHECK(daemon->running());
+  require_healthy(*daemon);
+}
+
 TEST_CASE("a body over 64 KiB is refused with 413, and the daemon stays healthy") {
   auto daemon = Daemon::start();
   const std::string path = GENERATE("/token", "/healthz");

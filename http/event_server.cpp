@@ -1,0 +1,583 @@
+#include "http/event_server.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <string_view>
+#include <unordered_map>
+
+#include "common/log.h"
+
+namespace plugauth::http {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// A request line and its headers fit in this much (httplib's own limits:
+// 8 KiB per header line, 100 headers, are checked by its parser on the
+// worker path; anything this big goes there).
+constexpr size_t kMaxHeadBytes = 16 * 1024;
+constexpr size_t kReadChunk = 16 * 1024;
+constexpr int kMaxEvents = 256;
+constexpr auto kSweepInterval = std::chrono::milliseconds(250);
+// How long the loops stop accepting when the process is out of descriptors.
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// How often a worker waiting for a connection's next request notices stop().
+constexpr int kWaitSliceMs = 100;
+
+bool iequals_prefix(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    const char a = s[i] >= 'A' && s[i] <= 'Z' ? static_cast<char>(s[i] - 'A' + 'a') : s[i];
+    if (a != prefix[i]) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// Whether a complete request head (ending in CRLF CRLF) is one the loop
+// thread serves itself: /verify, no body, nothing that asks for an interim
+// response. Everything else goes to a worker, where httplib decides it.
+bool served_on_loop(std::string_view head) {
+  const size_t line_end = head.find("\r\n");
+  const std::string_view line = head.substr(0, line_end);
+  const size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos) return false;
+  const size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos) return false;
+  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
+  if (target.substr(0, target.find('?')) != "/verify") return false;
+  for (size_t pos = line_end + 2; pos < head.size();) {
+    const size_t end = head.find("\r\n", pos);
+    const std::string_view field = head.substr(pos, end - pos);
+    if (field.empty()) break;
+    if (iequals_prefix(field, "content-length:")) {
+      if (trim(field.substr(15)) != "0") return false;
+    } else if (iequals_prefix(field, "transfer-encoding:") || iequals_prefix(field, "expect:")) {
+      return false;
+    }
+    pos = end + 2;
+  }
+  return true;
+}
+
+void set_timeout(int fd, int option, time_t seconds) {
+  timeval tv{};
+  tv.tv_sec = seconds;
+  ::setsockopt(fd, SOL_SOCKET, option, &tv, sizeof tv);
+}
+
+}  // namespace
+
+struct EventServer::Connection {
+  int fd = -1;
+  std::string in;       // bytes received and not yet processed
+  std::string out;      // response bytes not yet sent
+  size_t out_off = 0;
+  std::string remote_addr, local_addr;
+  int remote_port = 0, local_port = 0;
+  size_t requests = 0;
+  SteadyClock::time_point idle_since;     // last response sent (or accepted)
+  SteadyClock::time_point request_since;  // first byte of the pending request
+  SteadyClock::time_point write_since;    // output started waiting for the peer
+  bool close_after_write = false;
+  bool want_write = false;
+
+  Connection() = default;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection() {
+    if (fd >= 0) {
+      ::shutdown(fd, SHUT_RDWR);
+      ::close(fd);
+    }
+  }
+};
+
+namespace {
+
+// One request already in memory: httplib reads it from here and writes its
+// response into the connection's output buffer.
+class MemoryStream final : public httplib::Stream {
+ public:
+  MemoryStream(const EventServer::Connection& conn, std::string_view request, std::string& out)
+      : conn_(conn), data_(request), out_(out) {}
+  bool is_readable() const override { return off_ < data_.size(); }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, data_.size() - off_);
+    std::memcpy(ptr, data_.data() + off_, n);
+    off_ += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    out_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = conn_.remote_addr;
+    port = conn_.remote_port;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = conn_.local_addr;
+    port = conn_.local_port;
+  }
+  socket_t socket() const override { return conn_.fd; }
+
+ private:
+  const EventServer::Connection& conn_;
+  std::string_view data_;
+  size_t off_ = 0;
+  std::string& out_;
+};
+
+// A handed-off connection on a worker thread: first the bytes the loop had
+// already read, then the blocking socket, with httplib's timeouts.
+class BlockingStream final : public httplib::Stream {
+ public:
+  BlockingStream(EventServer::Connection& conn, time_t read_timeout_sec, time_t write_timeout_sec)
+      : conn_(conn), read_ms_(static_cast<int>(read_timeout_sec * 1000)),
+        write_ms_(static_cast<int>(write_timeout_sec * 1000)) {}
+
+  bool has_buffered() const { return off_ < conn_.in.size(); }
+  bool is_readable() const override { return has_buffered() || wait(POLLIN, read_ms_); }
+  bool is_writable() const override { return wait(POLLOUT, write_ms_); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (!has_buffered()) {
+      if (!wait(POLLIN, read_ms_)) return -1;
+      conn_.in.resize(kReadChunk);
+      off_ = 0;
+      ssize_t n;
+      do {
+        n = ::recv(conn_.fd, conn_.in.data(), conn_.in.size(), 0);
+      } while (n < 0 && errno == EINTR);
+      conn_.in.resize(n > 0 ? static_cast<size_t>(n) : 0);
+      if (n <= 0) return n;
+    }
+    const size_t n = std::min(size, conn_.in.size() - off_);
+    std::memcpy(ptr, conn_.in.data() + off_, n);
+    off_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!wait(POLLOUT, write_ms_)) return -1;
+    ssize_t n;
+    do {
+      n = ::send(conn_.fd, ptr, size, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n;
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = conn_.remote_addr;
+    port = conn_.remote_port;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = conn_.local_addr;
+    port = conn_.local_port;
+  }
+  socket_t socket() const override { return conn_.fd; }
+
+  // Between requests: true once the next one starts arriving, false on
+  // timeout, stop or a closed connection.
+  bool wait_next_request(time_t timeout_sec, const std::atomic<bool>& stopping) const {
+    if (has_buffered()) return true;
+    const auto deadline = SteadyClock::now() + std::chrono::seconds(timeout_sec);
+    while (!stopping.load(std::memory_order_relaxed)) {
+      pollfd p{conn_.fd, POLLIN, 0};
+      const int r = ::poll(&p, 1, kWaitSliceMs);
+      if (r > 0) return (p.revents & POLLIN) != 0;
+      if (r < 0 && errno != EINTR) return false;
+      if (SteadyClock::now() >= deadline) return false;
+    }
+    return false;
+  }
+
+ private:
+  bool wait(short events, int timeout_ms) const {
+    pollfd p{conn_.fd, events, 0};
+    int r;
+    do {
+      r = ::poll(&p, 1, timeout_ms);
+    } while (r < 0 && errno == EINTR);
+    return r > 0 && (p.revents & (events | POLLHUP)) != 0 && (p.revents & POLLNVAL) == 0;
+  }
+
+  EventServer::Connection& conn_;
+  size_t off_ = 0;
+  int read_ms_, write_ms_;
+};
+
+}  // namespace
+
+// One event loop: its own epoll set with the shared listening socket and
+// the connections it accepted.
+struct EventServer::Loop {
+  EventServer& server;
+  int epfd = -1;
+  int wake_fd = -1;
+  std::unordered_map<int, std::unique_ptr<Connection>> conns;
+  std::thread thread;
+  SteadyClock::time_point last_sweep = SteadyClock::now();
+  SteadyClock::time_point accept_paused_until{};
+  bool listening = false;
+
+  explicit Loop(EventServer& s) : server(s) {}
+  Loop(const Loop&) = delete;
+  Loop& operator=(const Loop&) = delete;
+  ~Loop() {
+    if (thread.joinable()) thread.join();
+    conns.clear();
+    if (wake_fd >= 0) ::close(wake_fd);
+    if (epfd >= 0) ::close(epfd);
+  }
+
+  bool init() {
+    epfd = ::epoll_create1(EPOLL_CLOEXEC);
+    wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (epfd < 0 || wake_fd < 0) return false;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = wake_fd;
+    if (::epoll_ctl(epfd, EPOLL_CTL_ADD, wake_fd, &ev) != 0) return false;
+    return listen(true);
+  }
+
+  bool listen(bool on) {
+    if (on == listening) return true;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = server.listen_fd_;
+    if (::epoll_ctl(epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, server.listen_fd_, &ev) != 0) return false;
+    listening = on;
+    return true;
+  }
+
+  void wake() {
+    const uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd, &one, sizeof one);
+    (void)ignored;
+  }
+
+  void run() {
+    epoll_event events[kMaxEvents];
+    while (!server.stopping_.load(std::memory_order_relaxed)) {
+      const int n = ::epoll_wait(epfd, events, kMaxEvents, static_cast<int>(kSweepInterval.count()));
+      if (n < 0 && errno != EINTR) {
+        log_error(std::string("epoll_wait failed: ") + std::strerror(errno));
+        break;
+      }
+      const auto now = SteadyClock::now();
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == wake_fd) continue;
+        if (fd == server.listen_fd_) {
+          accept_all(now);
+          continue;
+        }
+        auto it = conns.find(fd);
+        if (it == conns.end()) continue;
+        Connection& c = *it->second;
+        if (events[i].events & EPOLLERR) {
+          drop(c);
+          continue;
+        }
+        if ((events[i].events & EPOLLOUT) && !flush(c, now)) continue;
+        if (events[i].events & (EPOLLIN | EPOLLHUP)) receive(c, now);
+        else if (!c.want_write) process(c, now);  // output drained: serve what is buffered
+      }
+      if (now - last_sweep >= kSweepInterval) sweep(now);
+    }
+    conns.clear();
+  }
+
+  void accept_all(SteadyClock::time_point now) {
+    while (true) {
+      const int fd = ::accept4(server.listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          // Out of descriptors: stop accepting for a moment rather than spin.
+          log_warn("cannot accept a connection: " + std::string(std::strerror(errno)));
+          listen(false);
+          accept_paused_until = now + kAcceptPause;
+        }
+        return;  // EAGAIN: none left
+      }
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      auto conn = std::make_unique<Connection>();
+      conn->fd = fd;
+      httplib::detail::get_remote_ip_and_port(fd, conn->remote_addr, conn->remote_port);
+      httplib::detail::get_local_ip_and_port(fd, conn->local_addr, conn->local_port);
+      conn->idle_since = now;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // conn closes the socket
+      conns.emplace(fd, std::move(conn));
+    }
+  }
+
+  void drop(Connection& c) { conns.erase(c.fd); }
+
+  void interest(Connection& c, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = c.fd;
+    ::epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, &ev);
+  }
+
+  void receive(Connection& c, SteadyClock::time_point now) {
+    char buf[kReadChunk];
+    bool peer_closed = false;
+    while (c.in.size() < kMaxHeadBytes + kReadChunk) {
+      const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        if (c.in.empty()) c.request_since = now;
+        c.in.append(buf, static_cast<size_t>(n));
+        if (static_cast<size_t>(n) < sizeof buf) break;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      peer_closed = true;  // end of stream or a reset
+      break;
+    }
+    if (peer_closed) {
+      // Nothing more will come: answer what is complete, then close.
+      c.close_after_write = true;
+      if (c.in.find("\r\n\r\n") == std::string::npos) {
+        drop(c);
+        return;
+      }
+    }
+    process(c, now);
+  }
+
+  // Serves every complete request in the buffer that the loop may serve;
+  // hands the connection off at the first one it may not.
+  void process(Connection& c, SteadyClock::time_point now) {
+    while (!c.want_write) {
+      const size_t head_end = c.in.find("\r\n\r\n");
+      if (head_end == std::string::npos) {
+        // Lines ending in a bare LF (RFC 9112 §2.2 lets a server refuse
+        // them; httplib would wait for a CRLF until its read timeout).
+        if (c.in.find("\n\n") != std::string::npos) {
+          refuse_malformed(c);
+          break;
+        }
+        // Too big to be a /verify: httplib decides it, with its limits.
+        if (c.in.size() > kMaxHeadBytes) return hand_off(c);
+        break;
+      }
+      const size_t end = head_end + 4;
+      if (!served_on_loop(std::string_view(c.in).substr(0, end))) return hand_off(c);
+      bool close_after = false;
+      server.process_buffered_request(c, end, close_after);
+      c.in.erase(0, end);
+      if (!c.in.empty()) c.request_since = now;
+      if (close_after) {
+        c.close_after_write = true;
+        c.in.clear();
+        break;
+      }
+      if (!flush(c, now)) return;
+    }
+    flush(c, now);
+  }
+
+  // A 400 like the error handler's, then the close.
+  void refuse_malformed(Connection& c) {
+    static const std::string body = R"({"error":"invalid_request","error_description":"malformed request"})";
+    c.out += "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
+             std::to_string(body.size()) + "\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n" + body;
+    c.in.clear();
+    c.close_after_write = true;
+  }
+
+  // Sends pending output; false when the connection is gone.
+  bool flush(Connection& c, SteadyClock::time_point now) {
+    while (c.out_off < c.out.size()) {
+      const ssize_t n = ::send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
+      if (n > 0) {
+        c.out_off += static_cast<size_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!c.want_write) {
+          // Stop reading until the peer takes its responses: bounded output.
+          c.want_write = true;
+          c.write_since = now;
+          interest(c, EPOLLOUT);
+        }
+        return true;
+      }
+      drop(c);
+      return false;
+    }
+    c.out.clear();
+    c.out_off = 0;
+    c.idle_since = now;
+    if (c.want_write) {
+      c.want_write = false;
+      interest(c, EPOLLIN);
+    }
+    if (c.close_after_write) {
+      drop(c);
+      return false;
+    }
+    return true;
+  }
+
+  void hand_off(Connection& c) {
+    const int fd = c.fd;
+    ::epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
+    auto it = conns.find(fd);
+    std::shared_ptr<Connection> conn(std::move(it->second));
+    conns.erase(it);
+    // The worker serves it the way httplib does: blocking, with timeouts.
+    const int flags = ::fcntl(fd, F_GETFL);
+    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    set_timeout(fd, SO_RCVTIMEO, server.read_timeout_sec_);
+    set_timeout(fd, SO_SNDTIMEO, server.write_timeout_sec_);
+    EventServer* s = &server;
+    s->workers_->enqueue([s, conn] { s->serve_handed_off(*conn); });
+  }
+
+  // Closes connections that outstayed a timeout: idle beyond keep-alive,
+  // a request still arriving after the read timeout, a response the peer
+  // has not taken within the write timeout.
+  void sweep(SteadyClock::time_point now) {
+    last_sweep = now;
+    if (!listening && now >= accept_paused_until) listen(true);
+    const auto keep_alive = std::chrono::seconds(server.keep_alive_timeout_sec_);
+    const auto read_timeout = std::chrono::seconds(server.read_timeout_sec_);
+    const auto write_timeout = std::chrono::seconds(server.write_timeout_sec_);
+    std::vector<int> expired;
+    for (const auto& [fd, c] : conns) {
+      if (c->want_write ? now - c->write_since > write_timeout
+                        : c->in.empty() ? now - c->idle_since > keep_alive : now - c->request_since > read_timeout)
+        expired.push_back(fd);
+    }
+    for (int fd : expired) conns.erase(fd);
+  }
+};
+
+EventServer::EventServer() = default;
+
+EventServer::~EventServer() {
+  stop();
+  loops_.clear();
+  if (listen_fd_ >= 0) ::close(listen_fd_);
+}
+
+Status EventServer::bind(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0)
+    return make_error(std::string("cannot resolve the listen address: ") + ::gai_strerror(rc));
+  std::string why = "no usable address";
+  for (addrinfo* a = found; a; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    // SO_REUSEADDR only: SO_REUSEPORT would let a second daemon bind the
+    // same port and silently take half the connections.
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (a->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, 1024) == 0) {
+      listen_fd_ = fd;
+      break;
+    }
+    why = std::strerror(errno);
+    ::close(fd);
+  }
+  ::freeaddrinfo(found);
+  if (listen_fd_ < 0) return make_error(why);
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    bound_port_ = addr.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port)
+                                             : ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+  }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned loops = std::min(cores, 4u);
+  for (unsigned i = 0; i < loops; ++i) {
+    auto loop = std::make_unique<Loop>(*this);
+    if (!loop->init()) return make_error(std::string("cannot set up the event loop: ") + std::strerror(errno));
+    loops_.push_back(std::move(loop));
+  }
+  return ok_status();
+}
+
+void EventServer::run() {
+  if (listen_fd_ < 0 || stopping_) return;
+  workers_ = std::make_unique<httplib::ThreadPool>(worker_threads_);
+  for (auto& loop : loops_) loop->thread = std::thread([l = loop.get()] { l->run(); });
+  for (auto& loop : loops_) loop->thread.join();
+  // Handed-off connections notice stop() within kWaitSliceMs between
+  // requests; a request in progress finishes first.
+  workers_->shutdown();
+}
+
+void EventServer::stop() {
+  if (stopping_.exchange(true)) return;
+  for (auto& loop : loops_) loop->wake();
+}
+
+bool EventServer::process_buffered_request(Connection& conn, size_t request_end, bool& close_after) {
+  MemoryStream strm(conn, std::string_view(conn.in).substr(0, request_end), conn.out);
+  const bool last = ++conn.requests >= keep_alive_max_count_;
+  bool connection_closed = false;
+  const bool ok = process_request(strm, conn.remote_addr, conn.remote_port, conn.local_addr, conn.local_port, last,
+                                  connection_closed, nullptr);
+  close_after = !ok || connection_closed || last;
+  return ok;
+}
+
+void EventServer::serve_handed_off(Connection& c) {
+  Connection* conn = &c;
+  BlockingStream strm(c, read_timeout_sec_, write_timeout_sec_);
+  // Responses to requests the loop already served go out first, in order.
+  for (size_t off = conn->out_off; off < conn->out.size();) {
+    const ssize_t n = strm.write(conn->out.data() + off, conn->out.size() - off);
+    if (n <= 0) return;
+    off += static_cast<size_t>(n);
+  }
+  conn->out.clear();
+  if (conn->close_after_write && !strm.has_buffered()) return;
+  while (conn->requests < keep_alive_max_count_ && strm.wait_next_request(keep_alive_timeout_sec_, stopping_)) {
+    const bool last = ++conn->requests >= keep_alive_max_count_ || conn->close_after_write;
+    bool connection_closed = false;
+    const bool ok = process_request(strm, conn->remote_addr, conn->remote_port, conn->local_addr, conn->local_port,
+                                    last, connection_closed, nullptr);
+    if (!ok || connection_closed || last) break;
+  }
+}
+
+}  // namespace plugauth::http
