@@ -113,12 +113,30 @@ struct EventServer::Connection {
 
 namespace {
 
+// What either stream tells httplib of its connection.
+class ConnectionStream : public httplib::Stream {
+ public:
+  explicit ConnectionStream(const EventServer::Connection& conn) : peer_(conn) {}
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = peer_.remote_addr;
+    port = peer_.remote_port;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = peer_.local_addr;
+    port = peer_.local_port;
+  }
+  socket_t socket() const override { return peer_.fd; }
+
+ private:
+  const EventServer::Connection& peer_;
+};
+
 // One request already in memory: httplib reads it from here and writes its
 // response into the connection's output buffer.
-class MemoryStream final : public httplib::Stream {
+class MemoryStream final : public ConnectionStream {
  public:
   MemoryStream(const EventServer::Connection& conn, std::string_view request, std::string& out)
-      : conn_(conn), data_(request), out_(out) {}
+      : ConnectionStream(conn), data_(request), out_(out) {}
   bool is_readable() const override { return off_ < data_.size(); }
   bool is_writable() const override { return true; }
   ssize_t read(char* ptr, size_t size) override {
@@ -131,18 +149,8 @@ class MemoryStream final : public httplib::Stream {
     out_.append(ptr, size);
     return static_cast<ssize_t>(size);
   }
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = conn_.remote_addr;
-    port = conn_.remote_port;
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = conn_.local_addr;
-    port = conn_.local_port;
-  }
-  socket_t socket() const override { return conn_.fd; }
 
  private:
-  const EventServer::Connection& conn_;
   std::string_view data_;
   size_t off_ = 0;
   std::string& out_;
@@ -150,10 +158,10 @@ class MemoryStream final : public httplib::Stream {
 
 // A handed-off connection on a worker thread: first the bytes the loop had
 // already read, then the blocking socket, with httplib's timeouts.
-class BlockingStream final : public httplib::Stream {
+class BlockingStream final : public ConnectionStream {
  public:
   BlockingStream(EventServer::Connection& conn, time_t read_timeout_sec, time_t write_timeout_sec)
-      : conn_(conn), read_ms_(static_cast<int>(read_timeout_sec * 1000)),
+      : ConnectionStream(conn), conn_(conn), read_ms_(static_cast<int>(read_timeout_sec * 1000)),
         write_ms_(static_cast<int>(write_timeout_sec * 1000)) {}
 
   bool has_buffered() const { return off_ < conn_.in.size(); }
@@ -187,15 +195,6 @@ class BlockingStream final : public httplib::Stream {
     return n;
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    ip = conn_.remote_addr;
-    port = conn_.remote_port;
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    ip = conn_.local_addr;
-    port = conn_.local_port;
-  }
-  socket_t socket() const override { return conn_.fd; }
 
   // Between requests: true once the next one starts arriving, false on
   // timeout, stop or a closed connection.
