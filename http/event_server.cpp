@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <string_view>
 #include <unordered_map>
 
@@ -34,8 +35,6 @@ constexpr int kMaxEvents = 256;
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 // How long the loops stop accepting when the process is out of descriptors.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
-// How often a worker waiting for a connection's next request notices stop().
-constexpr int kWaitSliceMs = 100;
 
 bool iequals_prefix(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -99,6 +98,7 @@ struct EventServer::Connection {
   SteadyClock::time_point write_since;    // output started waiting for the peer
   bool close_after_write = false;
   bool want_write = false;
+  EventServer::Loop* home = nullptr;  // the loop that accepted it, and takes it back
 
   Connection() = default;
   Connection(const Connection&) = delete;
@@ -196,21 +196,6 @@ class BlockingStream final : public ConnectionStream {
   }
 
 
-  // Between requests: true once the next one starts arriving, false on
-  // timeout, stop or a closed connection.
-  bool wait_next_request(time_t timeout_sec, const std::atomic<bool>& stopping) const {
-    if (has_buffered()) return true;
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(timeout_sec);
-    while (!stopping.load(std::memory_order_relaxed)) {
-      pollfd p{conn_.fd, POLLIN, 0};
-      const int r = ::poll(&p, 1, kWaitSliceMs);
-      if (r > 0) return (p.revents & POLLIN) != 0;
-      if (r < 0 && errno != EINTR) return false;
-      if (SteadyClock::now() >= deadline) return false;
-    }
-    return false;
-  }
-
  private:
   bool wait(short events, int timeout_ms) const {
     pollfd p{conn_.fd, events, 0};
@@ -234,7 +219,10 @@ struct EventServer::Loop {
   EventServer& server;
   int epfd = -1;
   int wake_fd = -1;
-  std::unordered_map<int, std::unique_ptr<Connection>> conns;
+  std::unordered_map<int, std::shared_ptr<Connection>> conns;
+  // Connections workers hand back between requests (adopt()).
+  std::mutex inbox_mu;
+  std::vector<std::shared_ptr<Connection>> inbox;
   std::thread thread;
   SteadyClock::time_point last_sweep = SteadyClock::now();
   SteadyClock::time_point accept_paused_until{};
@@ -288,7 +276,10 @@ struct EventServer::Loop {
       const auto now = SteadyClock::now();
       for (int i = 0; i < n; ++i) {
         const int fd = events[i].data.fd;
-        if (fd == wake_fd) continue;
+        if (fd == wake_fd) {
+          take_inbox(now);
+          continue;
+        }
         if (fd == server.listen_fd_) {
           accept_all(now);
           continue;
@@ -324,8 +315,9 @@ struct EventServer::Loop {
       }
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto conn = std::make_unique<Connection>();
+      auto conn = std::make_shared<Connection>();
       conn->fd = fd;
+      conn->home = this;
       httplib::detail::get_remote_ip_and_port(fd, conn->remote_addr, conn->remote_port);
       httplib::detail::get_local_ip_and_port(fd, conn->local_addr, conn->local_port);
       conn->idle_since = now;
@@ -338,6 +330,37 @@ struct EventServer::Loop {
   }
 
   void drop(Connection& c) { conns.erase(c.fd); }
+
+  // From a worker thread: a handed-off connection waits here for its next
+  // request, not on a thread.
+  void adopt(std::shared_ptr<Connection> conn) {
+    {
+      std::lock_guard lock(inbox_mu);
+      inbox.push_back(std::move(conn));
+    }
+    wake();
+  }
+
+  void take_inbox(SteadyClock::time_point now) {
+    uint64_t count;
+    ssize_t ignored = ::read(wake_fd, &count, sizeof count);
+    (void)ignored;
+    std::vector<std::shared_ptr<Connection>> taken;
+    {
+      std::lock_guard lock(inbox_mu);
+      taken.swap(inbox);
+    }
+    for (auto& conn : taken) {
+      const int fd = conn->fd;
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      conn->idle_since = now;
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.fd = fd;
+      if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // conn closes the socket
+      conns.emplace(fd, std::move(conn));
+    }
+  }
 
   void interest(Connection& c, uint32_t events) {
     epoll_event ev{};
@@ -453,7 +476,7 @@ struct EventServer::Loop {
     const int fd = c.fd;
     ::epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
     auto it = conns.find(fd);
-    std::shared_ptr<Connection> conn(std::move(it->second));
+    std::shared_ptr<Connection> conn = std::move(it->second);
     conns.erase(it);
     // The worker serves it the way httplib does: blocking, with timeouts.
     const int flags = ::fcntl(fd, F_GETFL);
@@ -461,7 +484,7 @@ struct EventServer::Loop {
     set_timeout(fd, SO_RCVTIMEO, server.read_timeout_sec_);
     set_timeout(fd, SO_SNDTIMEO, server.write_timeout_sec_);
     EventServer* s = &server;
-    s->workers_->enqueue([s, conn] { s->serve_handed_off(*conn); });
+    s->workers_->enqueue([s, conn]() mutable { s->serve_handed_off(std::move(conn)); });
   }
 
   // Closes connections that outstayed a timeout: idle beyond keep-alive,
@@ -543,8 +566,8 @@ void EventServer::run() {
   workers_ = std::make_unique<httplib::ThreadPool>(worker_threads_);
   for (auto& loop : loops_) loop->thread = std::thread([l = loop.get()] { l->run(); });
   for (auto& loop : loops_) loop->thread.join();
-  // Handed-off connections notice stop() within kWaitSliceMs between
-  // requests; a request in progress finishes first.
+  // Workers finish the request in hand; a connection they give back after
+  // stop() stays in its loop's inbox and closes with it.
   workers_->shutdown();
 }
 
@@ -563,24 +586,28 @@ bool EventServer::process_buffered_request(Connection& conn, size_t request_end,
   return ok;
 }
 
-void EventServer::serve_handed_off(Connection& c) {
-  Connection* conn = &c;
-  BlockingStream strm(c, read_timeout_sec_, write_timeout_sec_);
+void EventServer::serve_handed_off(std::shared_ptr<Connection> conn) {
+  BlockingStream strm(*conn, read_timeout_sec_, write_timeout_sec_);
   // Responses to requests the loop already served go out first, in order.
   for (size_t off = conn->out_off; off < conn->out.size();) {
     const ssize_t n = strm.write(conn->out.data() + off, conn->out.size() - off);
-    if (n <= 0) return;
+    if (n <= 0) return;  // the last reference goes: the socket closes
     off += static_cast<size_t>(n);
   }
   conn->out.clear();
+  conn->out_off = 0;
   if (conn->close_after_write && !strm.has_buffered()) return;
-  while (conn->requests < keep_alive_max_count_ && strm.wait_next_request(keep_alive_timeout_sec_, stopping_)) {
+  do {
     const bool last = ++conn->requests >= keep_alive_max_count_ || conn->close_after_write;
     bool connection_closed = false;
     const bool ok = process_request(strm, conn->remote_addr, conn->remote_port, conn->local_addr, conn->local_port,
                                     last, connection_closed, nullptr);
-    if (!ok || connection_closed || last) break;
-  }
+    if (!ok || connection_closed || last || stopping_) return;
+  } while (strm.has_buffered());
+  // Between requests the connection goes back to its loop.
+  conn->in.clear();
+  Loop* home = conn->home;
+  home->adopt(std::move(conn));
 }
 
 }  // namespace plugauth::http

@@ -14,9 +14,11 @@
 // Server::process_request over an in-memory stream, then a non-blocking
 // write. Any other request (pages, /token, bodies, anything slow or odd)
 // hands its connection, with the bytes already read, to a worker thread
-// that serves it as httplib always did, blocking, until the connection
-// closes. Limits and timeouts are the same on both paths: 5 s to send a
-// request, 5 s to take a response, 5 s idle, request heads ≤ 16 KiB.
+// that serves it as httplib always did, blocking, and then gives the
+// connection back to its loop to wait for the next request: an idle
+// connection never holds a thread. Limits and timeouts are the same on both
+// paths: 5 s to send a request, 5 s to take a response, 5 s idle, request
+// heads ≤ 16 KiB.
 #pragma once
 
 #include <httplib.h>
@@ -54,7 +56,7 @@ class EventServer : public httplib::Server {
 
  private:
   friend struct Loop;
-  void serve_handed_off(Connection& conn);  // on a worker thread; closes nothing
+  void serve_handed_off(std::shared_ptr<Connection> conn);  // on a worker thread
   bool process_buffered_request(Connection& conn, size_t request_end, bool& close_after);
 
   size_t worker_threads_ = 64;

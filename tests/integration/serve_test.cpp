@@ -323,6 +323,44 @@ TEST_CASE("pipelined requests on one connection are answered in order, whichever
   ::close(fd);
 }
 
+TEST_CASE("a connection idle after a worker served it holds no thread: 64 of them with 16 workers") {
+  DaemonOptions options;
+  options.env["PLUGAUTH_WORKER_THREADS"] = "16";
+  auto daemon = Daemon::start(options);
+  std::vector<int> held;
+  struct Closer {
+    std::vector<int>& fds;
+    ~Closer() {
+      for (int fd : fds) ::close(fd);
+    }
+  } closer{held};
+  // /healthz is served on a worker thread, which then gives the connection
+  // back to the event loop to wait for its next request.
+  const std::string healthz = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  auto ok = [](const std::string& r) { return r.find(R"({"status":"ok"})") != std::string::npos; };
+  for (int i = 0; i < 64; ++i) {
+    int fd = connect_loopback(daemon->port());
+    REQUIRE(fd >= 0);
+    held.push_back(fd);
+    REQUIRE(::send(fd, healthz.data(), healthz.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(healthz.size()));
+    REQUIRE_THAT(read_until(fd, ok, 5s), Catch::StartsWith("HTTP/1.1 200"));
+  }
+  // Were each of them still holding a worker, these would wait out the 5 s
+  // keep-alive of 48 of them.
+  const auto start = std::chrono::steady_clock::now();
+  auto res = daemon->post("/token", "grant_type=password", "application/x-www-form-urlencoded");
+  REQUIRE(res);
+  CHECK(res->status == 400);
+  CHECK(std::chrono::steady_clock::now() - start < 2s);  // a liveness bound, not a benchmark
+  // And the idle connections still serve their next request, on either path.
+  const std::string verify = "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  ::send(held[0], verify.data(), verify.size(), MSG_NOSIGNAL);
+  CHECK(statuses(read_until(held[0], [](const std::string& r) { return r.find("no credentials") != std::string::npos; },
+                            5s)) == std::vector<int>{401});
+  ::send(held[1], healthz.data(), healthz.size(), MSG_NOSIGNAL);
+  CHECK_THAT(read_until(held[1], ok, 5s), Catch::StartsWith("HTTP/1.1 200"));
+}
+
 TEST_CASE("odd requests to /verify get an answer or a close, never a hang, and the daemon stays healthy") {
   auto daemon = Daemon::start();
   const int port = daemon->port();
