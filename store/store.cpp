@@ -4,6 +4,8 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <semaphore>
+
 #include "store/migrations.h"
 #include "store/store_internal.h"
 
@@ -48,37 +50,73 @@ Status apply_migrations(SQLite::Database& db) {
 
 Store::Store(std::string path) : path_(std::move(path)) {}
 Store::~Store() {
+  {
+    std::lock_guard lock(readers_mu_);
+    idle_readers_.clear();  // readers before the writer, whose close checkpoints and removes the WAL
+  }
   std::lock_guard lock(mu_);
   statements_.reset();  // statements before their connection
+}
+
+Store::Reader::Reader(const std::string& path)
+    : db(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX, kBusyTimeoutMs), sql(db) {}
+
+Store::ReaderLease::ReaderLease(Store& store) : store_(store) {
+  {
+    std::lock_guard lock(store_.readers_mu_);
+    if (!store_.idle_readers_.empty()) {
+      reader_ = std::move(store_.idle_readers_.back());
+      store_.idle_readers_.pop_back();
+      return;
+    }
+  }
+  reader_ = std::make_unique<Reader>(store_.path_);  // the pool grows to the number of concurrent readers
+}
+
+Store::ReaderLease::~ReaderLease() {
+  std::lock_guard lock(store_.readers_mu_);
+  store_.idle_readers_.push_back(std::move(reader_));
 }
 
 struct Store::PendingWrite {
   const char* what;
   const std::function<void(StatementCache&)>* work;
   std::exception_ptr error;
-  bool done = false;
+  bool lead = false;               // written before `woken` is released
+  std::binary_semaphore woken{0};  // released once: committed, or made leader
 };
 
 void Store::group_write(const char* what, const std::function<void(StatementCache&)>& work) {
-  PendingWrite self{what, &work, nullptr, false};
-  std::unique_lock queue_lock(queue_mu_);
-  write_queue_.push_back(&self);
-  // Leader/follower: whoever finds no writer active commits everything
-  // queued so far; the others wait for the commit that includes them.
-  while (!self.done) {
-    if (writer_active_) {
-      queue_cv_.wait(queue_lock);
-      continue;
-    }
-    writer_active_ = true;
+  PendingWrite self{what, &work, nullptr};
+  {
+    std::lock_guard lock(queue_mu_);
+    write_queue_.push_back(&self);
+    if (!writer_active_) writer_active_ = self.lead = true;
+  }
+  // Leader/follower: the leader commits everything queued so far; the others
+  // sleep until the commit that includes them, or until the leader hands
+  // the lead on to them. Each waiter has its own semaphore: a commit wakes
+  // exactly the writers it made durable, and no one else.
+  if (!self.lead) self.woken.acquire();
+  if (self.lead) {
     std::vector<PendingWrite*> batch;
-    batch.swap(write_queue_);
-    queue_lock.unlock();
+    {
+      std::lock_guard lock(queue_mu_);
+      batch.swap(write_queue_);
+    }
     run_write_batch(batch);
-    queue_lock.lock();
-    for (auto* p : batch) p->done = true;
-    writer_active_ = false;
-    queue_cv_.notify_all();
+    PendingWrite* next = nullptr;
+    {
+      std::lock_guard lock(queue_mu_);
+      if (write_queue_.empty()) writer_active_ = false;
+      else next = write_queue_.front();
+    }
+    if (next) {  // first the next commit, then the wakeups: the disk never idles for them
+      next->lead = true;
+      next->woken.release();
+    }
+    for (auto* p : batch)
+      if (p != &self) p->woken.release();  // after this, *p may be gone
   }
   if (self.error) std::rethrow_exception(self.error);
 }
@@ -111,6 +149,9 @@ void Store::run_write_batch(std::vector<PendingWrite*>& batch) {
     // nothing of the batch is durable, so every caller gets the error.
     for (auto* p : batch)
       if (!p->error) p->error = std::make_exception_ptr(StoreError(std::string(p->what) + ": " + e.what()));
+  } catch (...) {
+    for (auto* p : batch)
+      if (!p->error) p->error = std::current_exception();
   }
 }
 
