@@ -4,7 +4,11 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
-#include <semaphore>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
 
 #include "store/migrations.h"
 #include "store/store_internal.h"
@@ -78,27 +82,53 @@ Store::ReaderLease::~ReaderLease() {
   store_.idle_readers_.push_back(std::move(reader_));
 }
 
+// A one-shot wakeup for one sleeping thread, on a bare futex. Not
+// std::binary_semaphore: libstdc++'s wait spins and calls sched_yield first,
+// and with many request threads on few cores each yield is a context switch.
+class Wakeup {
+ public:
+  enum Reason : uint32_t { kNone = 0, kCommitted = 1, kLead = 2 };
+
+  Reason wait() {
+    uint32_t r;
+    while ((r = state_.load(std::memory_order_acquire)) == kNone)
+      syscall(SYS_futex, &state_, FUTEX_WAIT_PRIVATE, kNone, nullptr, nullptr, 0);
+    return static_cast<Reason>(r);
+  }
+  // The waiter may return, and its Wakeup be gone, as soon as the store is
+  // done; a FUTEX_WAKE on the stale address wakes no one that would not
+  // check its own state again.
+  void set(Reason r) {
+    state_.store(r, std::memory_order_release);
+    syscall(SYS_futex, &state_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+
+ private:
+  std::atomic<uint32_t> state_{kNone};
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+};
+
 struct Store::PendingWrite {
   const char* what;
   const std::function<void(StatementCache&)>* work;
   std::exception_ptr error;
-  bool lead = false;               // written before `woken` is released
-  std::binary_semaphore woken{0};  // released once: committed, or made leader
+  Wakeup woken;  // set once: committed, or made leader
 };
 
 void Store::group_write(const char* what, const std::function<void(StatementCache&)>& work) {
-  PendingWrite self{what, &work, nullptr};
+  PendingWrite self{what, &work, nullptr, {}};
+  bool lead = false;
   {
     std::lock_guard lock(queue_mu_);
     write_queue_.push_back(&self);
-    if (!writer_active_) writer_active_ = self.lead = true;
+    if (!writer_active_) writer_active_ = lead = true;
   }
   // Leader/follower: the leader commits everything queued so far; the others
   // sleep until the commit that includes them, or until the leader hands
-  // the lead on to them. Each waiter has its own semaphore: a commit wakes
+  // the lead on to them. Each waiter has its own Wakeup: a commit wakes
   // exactly the writers it made durable, and no one else.
-  if (!self.lead) self.woken.acquire();
-  if (self.lead) {
+  if (!lead) lead = self.woken.wait() == Wakeup::kLead;
+  if (lead) {
     std::vector<PendingWrite*> batch;
     {
       std::lock_guard lock(queue_mu_);
@@ -111,12 +141,9 @@ void Store::group_write(const char* what, const std::function<void(StatementCach
       if (write_queue_.empty()) writer_active_ = false;
       else next = write_queue_.front();
     }
-    if (next) {  // first the next commit, then the wakeups: the disk never idles for them
-      next->lead = true;
-      next->woken.release();
-    }
+    if (next) next->woken.set(Wakeup::kLead);  // first the next commit, then the wakeups
     for (auto* p : batch)
-      if (p != &self) p->woken.release();  // after this, *p may be gone
+      if (p != &self) p->woken.set(Wakeup::kCommitted);  // after this, *p may be gone
   }
   if (self.error) std::rethrow_exception(self.error);
 }
