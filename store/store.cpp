@@ -188,6 +188,12 @@ int Store::latest_schema_version() {
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  // SQLite's allocation statistics take one process-wide mutex on every
+  // allocation of every connection, which the writer and the readers then
+  // contend for; plugauth never reads them. Only possible before SQLite is
+  // initialised (else SQLITE_MISUSE, and the statistics stay: harmless).
+  static const int no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)no_memstatus;
   std::unique_ptr<Store> s(new Store(path));
   try {
     s->db_ = std::make_unique<SQLite::Database>(
@@ -197,6 +203,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     if (mode != "wal") return make_error("could not switch " + path + " to WAL mode (got " + mode + ")");
     s->db_->exec("PRAGMA synchronous=FULL");
     s->db_->exec("PRAGMA foreign_keys=ON");
+    // group_write's savepoints journal the pages they change again; in
+    // memory, not in a temp file past 64 KiB (a batch of rotations is more).
+    s->db_->exec("PRAGMA temp_store=MEMORY");
     auto migrated = apply_migrations(*s->db_);
     if (!migrated) return migrated.error();
     s->statements_ = std::make_unique<StatementCache>(*s->db_);
