@@ -68,7 +68,7 @@ bool Store::insert_client(const ClientRecord& c) {
 }
 
 std::optional<ClientRecord> Store::find_client(const std::string& client_id) {
-  return with_sql("find_client", [&](StatementCache& sql) -> std::optional<ClientRecord> {
+  return with_reader("find_client", [&](StatementCache& sql) -> std::optional<ClientRecord> {
     auto use = sql(std::string(kClientColumns) + " WHERE client_id = ?");
     SQLite::Statement& st = *use;
     st.bind(1, client_id);

@@ -47,7 +47,7 @@ void Store::insert_api_key(const ApiKeyRecord& key) {
 }
 
 std::optional<ApiKeyRecord> Store::find_api_key(const std::string& key_id) {
-  return with_sql("find_api_key", [&](StatementCache& sql) -> std::optional<ApiKeyRecord> {
+  return with_reader("find_api_key", [&](StatementCache& sql) -> std::optional<ApiKeyRecord> {
     auto use = sql(std::string(kKeyColumns) + " WHERE k.key_id = ?");
     SQLite::Statement& st = *use;
     st.bind(1, key_id);

@@ -184,7 +184,7 @@ CodeRedemption Store::redeem_authorization_code(const std::string& code_id, int6
 }
 
 std::optional<RefreshTokenRecord> Store::find_refresh_token(const std::string& token_id) {
-  return with_sql("find_refresh_token", [&](StatementCache& sql) -> std::optional<RefreshTokenRecord> {
+  return with_reader("find_refresh_token", [&](StatementCache& sql) -> std::optional<RefreshTokenRecord> {
     auto use = sql("SELECT r.token_id, r.token_hash, r.family_id, r.scope, r.created_at, r.expires_at,"
                          " r.rotated_at, COALESCE(r.successor_id, ''), r.revoked_at,"
                          " f.client_id, COALESCE(f.user_id, ''), f.scope, COALESCE(f.resource, ''), f.created_at,"
@@ -246,7 +246,7 @@ void Store::insert_family_with_access_token(const GrantFamily& family, const Acc
 }
 
 std::optional<AccessTokenState> Store::access_token_state(const std::string& jti) {
-  return with_sql("access_token_state", [&](StatementCache& sql) -> std::optional<AccessTokenState> {
+  return with_reader("access_token_state", [&](StatementCache& sql) -> std::optional<AccessTokenState> {
     auto use = sql("SELECT a.revoked_at IS NOT NULL OR COALESCE(f.revoked_at IS NOT NULL, 0),"
                          " a.client_id, COALESCE(a.user_id, ''), c.client_id IS NOT NULL, c.scope"
                          " FROM access_tokens a"

@@ -4,6 +4,12 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+
 #include "store/migrations.h"
 #include "store/store_internal.h"
 
@@ -48,37 +54,96 @@ Status apply_migrations(SQLite::Database& db) {
 
 Store::Store(std::string path) : path_(std::move(path)) {}
 Store::~Store() {
+  {
+    std::lock_guard lock(readers_mu_);
+    idle_readers_.clear();  // readers before the writer, whose close checkpoints and removes the WAL
+  }
   std::lock_guard lock(mu_);
   statements_.reset();  // statements before their connection
 }
+
+Store::Reader::Reader(const std::string& path)
+    : db(path, SQLite::OPEN_READONLY | SQLite::OPEN_NOMUTEX, kBusyTimeoutMs), sql(db) {}
+
+Store::ReaderLease::ReaderLease(Store& store) : store_(store) {
+  {
+    std::lock_guard lock(store_.readers_mu_);
+    if (!store_.idle_readers_.empty()) {
+      reader_ = std::move(store_.idle_readers_.back());
+      store_.idle_readers_.pop_back();
+      return;
+    }
+  }
+  reader_ = std::make_unique<Reader>(store_.path_);  // the pool grows to the number of concurrent readers
+}
+
+Store::ReaderLease::~ReaderLease() {
+  std::lock_guard lock(store_.readers_mu_);
+  store_.idle_readers_.push_back(std::move(reader_));
+}
+
+// A one-shot wakeup for one sleeping thread, on a bare futex. Not
+// std::binary_semaphore: libstdc++'s wait spins and calls sched_yield first,
+// and with many request threads on few cores each yield is a context switch.
+class Wakeup {
+ public:
+  enum Reason : uint32_t { kNone = 0, kCommitted = 1, kLead = 2 };
+
+  Reason wait() {
+    uint32_t r;
+    while ((r = state_.load(std::memory_order_acquire)) == kNone)
+      syscall(SYS_futex, &state_, FUTEX_WAIT_PRIVATE, kNone, nullptr, nullptr, 0);
+    return static_cast<Reason>(r);
+  }
+  // The waiter may return, and its Wakeup be gone, as soon as the store is
+  // done; a FUTEX_WAKE on the stale address wakes no one that would not
+  // check its own state again.
+  void set(Reason r) {
+    state_.store(r, std::memory_order_release);
+    syscall(SYS_futex, &state_, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+
+ private:
+  std::atomic<uint32_t> state_{kNone};
+  static_assert(sizeof(std::atomic<uint32_t>) == sizeof(uint32_t));
+};
 
 struct Store::PendingWrite {
   const char* what;
   const std::function<void(StatementCache&)>* work;
   std::exception_ptr error;
-  bool done = false;
+  Wakeup woken;  // set once: committed, or made leader
 };
 
 void Store::group_write(const char* what, const std::function<void(StatementCache&)>& work) {
-  PendingWrite self{what, &work, nullptr, false};
-  std::unique_lock queue_lock(queue_mu_);
-  write_queue_.push_back(&self);
-  // Leader/follower: whoever finds no writer active commits everything
-  // queued so far; the others wait for the commit that includes them.
-  while (!self.done) {
-    if (writer_active_) {
-      queue_cv_.wait(queue_lock);
-      continue;
-    }
-    writer_active_ = true;
+  PendingWrite self{what, &work, nullptr, {}};
+  bool lead = false;
+  {
+    std::lock_guard lock(queue_mu_);
+    write_queue_.push_back(&self);
+    if (!writer_active_) writer_active_ = lead = true;
+  }
+  // Leader/follower: the leader commits everything queued so far; the others
+  // sleep until the commit that includes them, or until the leader hands
+  // the lead on to them. Each waiter has its own Wakeup: a commit wakes
+  // exactly the writers it made durable, and no one else.
+  if (!lead) lead = self.woken.wait() == Wakeup::kLead;
+  if (lead) {
     std::vector<PendingWrite*> batch;
-    batch.swap(write_queue_);
-    queue_lock.unlock();
+    {
+      std::lock_guard lock(queue_mu_);
+      batch.swap(write_queue_);
+    }
     run_write_batch(batch);
-    queue_lock.lock();
-    for (auto* p : batch) p->done = true;
-    writer_active_ = false;
-    queue_cv_.notify_all();
+    PendingWrite* next = nullptr;
+    {
+      std::lock_guard lock(queue_mu_);
+      if (write_queue_.empty()) writer_active_ = false;
+      else next = write_queue_.front();
+    }
+    if (next) next->woken.set(Wakeup::kLead);  // first the next commit, then the wakeups
+    for (auto* p : batch)
+      if (p != &self) p->woken.set(Wakeup::kCommitted);  // after this, *p may be gone
   }
   if (self.error) std::rethrow_exception(self.error);
 }
@@ -111,6 +176,9 @@ void Store::run_write_batch(std::vector<PendingWrite*>& batch) {
     // nothing of the batch is durable, so every caller gets the error.
     for (auto* p : batch)
       if (!p->error) p->error = std::make_exception_ptr(StoreError(std::string(p->what) + ": " + e.what()));
+  } catch (...) {
+    for (auto* p : batch)
+      if (!p->error) p->error = std::current_exception();
   }
 }
 
@@ -120,6 +188,12 @@ int Store::latest_schema_version() {
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
+  // SQLite's allocation statistics take one process-wide mutex on every
+  // allocation of every connection, which the writer and the readers then
+  // contend for; plugauth never reads them. Only possible before SQLite is
+  // initialised (else SQLITE_MISUSE, and the statistics stay: harmless).
+  static const int no_memstatus = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)no_memstatus;
   std::unique_ptr<Store> s(new Store(path));
   try {
     s->db_ = std::make_unique<SQLite::Database>(
@@ -129,6 +203,9 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path) {
     if (mode != "wal") return make_error("could not switch " + path + " to WAL mode (got " + mode + ")");
     s->db_->exec("PRAGMA synchronous=FULL");
     s->db_->exec("PRAGMA foreign_keys=ON");
+    // group_write's savepoints journal the pages they change again; in
+    // memory, not in a temp file past 64 KiB (a batch of rotations is more).
+    s->db_->exec("PRAGMA temp_store=MEMORY");
     auto migrated = apply_migrations(*s->db_);
     if (!migrated) return migrated.error();
     s->statements_ = std::make_unique<StatementCache>(*s->db_);

@@ -5,8 +5,11 @@
 // commands can share the file. Every method is one statement or one
 // transaction; multi-step changes never leave half a change behind.
 //
-// Thread safety: all methods may be called from any thread; calls are
-// serialised on an internal mutex (SQLite serialises writers anyway).
+// Thread safety: all methods may be called from any thread; writes and most
+// reads are serialised on an internal mutex (SQLite serialises writers
+// anyway). The hot single-row lookups (find_refresh_token, find_client,
+// find_user_by_id, find_api_key, access_token_state) run on a pool of
+// read-only connections instead, so they never wait behind a commit.
 //
 // Errors: outcomes a caller expects (not found, already exists) are values.
 // A failure of the database itself (disk full, corruption, a lock held past
@@ -14,7 +17,6 @@
 // generic 500/503 and the CLI into exit status 1.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -337,6 +339,13 @@ class Store {
   // The same, with the connection's prepared-statement cache.
   template <typename F>
   auto with_sql(const char* what, F&& body) -> decltype(body(std::declval<StatementCache&>()));
+  // For the hot single-row lookups: runs `body` on a read-only connection
+  // of a pool, not under mu_, so a lookup never waits behind the writer's
+  // commit and fsync. WAL gives it the last committed state (a group_write
+  // that has returned is visible). Never for a read that must see the same
+  // transaction as a write.
+  template <typename F>
+  auto with_reader(const char* what, F&& body) -> decltype(body(std::declval<StatementCache&>()));
   // Group commit: runs `work` inside a write transaction shared with the
   // other callers waiting at that moment, each in its own savepoint, so one
   // fsync covers them all. Returns once that transaction has committed; an
@@ -347,15 +356,20 @@ class Store {
   struct PendingWrite;
   void run_write_batch(std::vector<PendingWrite*>& batch);
 
+  struct Reader;
+  class ReaderLease;
+
   std::string path_;
   std::mutex mu_;
   std::unique_ptr<SQLite::Database> db_;          // guarded by mu_
   std::unique_ptr<StatementCache> statements_;    // guarded by mu_
 
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::vector<PendingWrite*> write_queue_;  // guarded by queue_mu_
   bool writer_active_ = false;              // guarded by queue_mu_
+
+  std::mutex readers_mu_;
+  std::vector<std::unique_ptr<Reader>> idle_readers_;  // guarded by readers_mu_
 };
 
 }  // namespace plugauth::store

@@ -57,6 +57,38 @@ auto Store::with_sql(const char* what, F&& body) -> decltype(body(std::declval<S
   }
 }
 
+// A read-only connection of the pool behind with_reader.
+struct Store::Reader {
+  explicit Reader(const std::string& path);
+  SQLite::Database db;
+  StatementCache sql;
+};
+
+// Takes an idle Reader from the pool (or opens one) and gives it back.
+class Store::ReaderLease {
+ public:
+  explicit ReaderLease(Store& store);
+  ~ReaderLease();
+  ReaderLease(const ReaderLease&) = delete;
+  ReaderLease& operator=(const ReaderLease&) = delete;
+  StatementCache& sql() { return reader_->sql; }
+
+ private:
+  Store& store_;
+  std::unique_ptr<Reader> reader_;
+};
+
+template <typename F>
+auto Store::with_reader(const char* what, F&& body) -> decltype(body(std::declval<StatementCache&>())) {
+  if (path_ == ":memory:") return with_sql(what, std::forward<F>(body));  // another connection would see another database
+  try {
+    ReaderLease reader(*this);
+    return body(reader.sql());
+  } catch (const SQLite::Exception& e) {
+    throw StoreError(std::string(what) + ": " + e.what());
+  }
+}
+
 template <typename F>
 auto Store::with_db(const char* what, F&& body) -> decltype(body(std::declval<SQLite::Database&>())) {
   std::lock_guard lock(mu_);

@@ -65,7 +65,7 @@ std::optional<UserRecord> Store::find_user_by_name(const std::string& name) {
 }
 
 std::optional<UserRecord> Store::find_user_by_id(const std::string& id) {
-  return with_sql("find_user_by_id", [&](StatementCache& sql) { return read_user(sql, "id", id); });
+  return with_reader("find_user_by_id", [&](StatementCache& sql) { return read_user(sql, "id", id); });
 }
 
 std::vector<UserRecord> Store::users() {
