@@ -35,6 +35,11 @@ constexpr int kMaxEvents = 256;
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 // How long the loops stop accepting when the process is out of descriptors.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
+// How long a worker keeps a connection for its next request before giving
+// it back to its loop: a client's next call (a refresh chain, a page then
+// its stylesheet) usually follows at once, and each trip through the loop
+// costs two thread wake-ups.
+constexpr int kWorkerLingerMs = 100;
 
 bool iequals_prefix(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -165,6 +170,9 @@ class BlockingStream final : public ConnectionStream {
         write_ms_(static_cast<int>(write_timeout_sec * 1000)) {}
 
   bool has_buffered() const { return off_ < conn_.in.size(); }
+  // True when bytes are buffered or arrive within timeout_ms (or the peer
+  // closed: the next read tells).
+  bool more_within(int timeout_ms) const { return has_buffered() || wait(POLLIN, timeout_ms); }
   bool is_readable() const override { return has_buffered() || wait(POLLIN, read_ms_); }
   bool is_writable() const override { return wait(POLLOUT, write_ms_); }
 
@@ -603,8 +611,8 @@ void EventServer::serve_handed_off(std::shared_ptr<Connection> conn) {
     const bool ok = process_request(strm, conn->remote_addr, conn->remote_port, conn->local_addr, conn->local_port,
                                     last, connection_closed, nullptr);
     if (!ok || connection_closed || last || stopping_) return;
-  } while (strm.has_buffered());
-  // Between requests the connection goes back to its loop.
+  } while (strm.more_within(kWorkerLingerMs));
+  // Idle: the connection goes back to its loop to wait for its next request.
   conn->in.clear();
   Loop* home = conn->home;
   home->adopt(std::move(conn));
