@@ -328,13 +328,19 @@ struct EventServer::Loop {
       conn->home = this;
       httplib::detail::get_remote_ip_and_port(fd, conn->remote_addr, conn->remote_port);
       httplib::detail::get_local_ip_and_port(fd, conn->local_addr, conn->local_port);
-      conn->idle_since = now;
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.fd = fd;
-      if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // conn closes the socket
-      conns.emplace(fd, std::move(conn));
+      watch(std::move(conn), now);
     }
+  }
+
+  // Takes a connection into this loop, waiting for its next request.
+  void watch(std::shared_ptr<Connection> conn, SteadyClock::time_point now) {
+    conn->idle_since = now;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = conn->fd;
+    if (::epoll_ctl(epfd, EPOLL_CTL_ADD, conn->fd, &ev) != 0) return;  // conn closes the socket
+    const int fd = conn->fd;
+    conns.emplace(fd, std::move(conn));
   }
 
   void drop(Connection& c) { conns.erase(c.fd); }
@@ -359,14 +365,8 @@ struct EventServer::Loop {
       taken.swap(inbox);
     }
     for (auto& conn : taken) {
-      const int fd = conn->fd;
-      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
-      conn->idle_since = now;
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.fd = fd;
-      if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) continue;  // conn closes the socket
-      conns.emplace(fd, std::move(conn));
+      ::fcntl(conn->fd, F_SETFL, ::fcntl(conn->fd, F_GETFL) | O_NONBLOCK);
+      watch(std::move(conn), now);
     }
   }
 

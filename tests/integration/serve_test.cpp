@@ -87,6 +87,16 @@ std::string read_until(int fd, const std::function<bool(const std::string&)>& do
   return received;
 }
 
+// Client sockets a test keeps open, closed when it ends.
+struct HeldSockets : std::vector<int> {
+  HeldSockets() = default;
+  HeldSockets(const HeldSockets&) = delete;
+  HeldSockets& operator=(const HeldSockets&) = delete;
+  ~HeldSockets() {
+    for (int fd : *this) ::close(fd);
+  }
+};
+
 // Waits for a datagram carrying `assignment` as one of its lines
 // (sd_notify(3): newline-separated VAR=VALUE), skipping any others.
 bool receive_assignment(NotifySocket& notify, const std::string& assignment) {
@@ -236,13 +246,7 @@ TEST_CASE("with NOTIFY_SOCKET set, serve sends READY=1 once it answers and STOPP
 
 TEST_CASE("256 open connections, idle ones included, do not starve a new request (SPEC §8.10)") {
   auto daemon = Daemon::start();
-  std::vector<int> held;
-  struct Closer {
-    std::vector<int>& fds;
-    ~Closer() {
-      for (int fd : fds) ::close(fd);
-    }
-  } closer{held};
+  HeldSockets held;
 
   // Half have made one keep-alive request and gone quiet, half never sent a
   // byte: both kinds hold a server worker until their idle timeout.
@@ -327,13 +331,7 @@ TEST_CASE("a connection idle after a worker served it holds no thread: 64 of the
   DaemonOptions options;
   options.env["PLUGAUTH_WORKER_THREADS"] = "16";
   auto daemon = Daemon::start(options);
-  std::vector<int> held;
-  struct Closer {
-    std::vector<int>& fds;
-    ~Closer() {
-      for (int fd : fds) ::close(fd);
-    }
-  } closer{held};
+  HeldSockets held;
   // /healthz is served on a worker thread, which then gives the connection
   // back to the event loop to wait for its next request.
   const std::string healthz = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
