@@ -92,8 +92,8 @@ void set_timeout(int fd, int option, time_t seconds) {
 
 struct EventServer::Connection {
   int fd = -1;
-  std::string in;       // bytes received and not yet processed
-  std::string out;      // response bytes not yet sent
+  std::string in;   // bytes received and not yet processed
+  std::string out;  // response bytes not yet sent
   size_t out_off = 0;
   std::string remote_addr, local_addr;
   int remote_port = 0, local_port = 0;
@@ -166,7 +166,9 @@ class MemoryStream final : public ConnectionStream {
 class BlockingStream final : public ConnectionStream {
  public:
   BlockingStream(EventServer::Connection& conn, time_t read_timeout_sec, time_t write_timeout_sec)
-      : ConnectionStream(conn), conn_(conn), read_ms_(static_cast<int>(read_timeout_sec * 1000)),
+      : ConnectionStream(conn),
+        conn_(conn),
+        read_ms_(static_cast<int>(read_timeout_sec * 1000)),
         write_ms_(static_cast<int>(write_timeout_sec * 1000)) {}
 
   bool has_buffered() const { return off_ < conn_.in.size(); }
@@ -202,7 +204,6 @@ class BlockingStream final : public ConnectionStream {
     } while (n < 0 && errno == EINTR);
     return n;
   }
-
 
  private:
   bool wait(short events, int timeout_ms) const {
@@ -300,8 +301,10 @@ struct EventServer::Loop {
           continue;
         }
         if ((events[i].events & EPOLLOUT) && !flush(c, now)) continue;
-        if (events[i].events & (EPOLLIN | EPOLLHUP)) receive(c, now);
-        else if (!c.want_write) process(c, now);  // output drained: serve what is buffered
+        if (events[i].events & (EPOLLIN | EPOLLHUP))
+          receive(c, now);
+        else if (!c.want_write)
+          process(c, now);  // output drained: serve what is buffered
       }
       if (now - last_sweep >= kSweepInterval) sweep(now);
     }
@@ -440,7 +443,9 @@ struct EventServer::Loop {
   void refuse_malformed(Connection& c) {
     static const std::string body = R"({"error":"invalid_request","error_description":"malformed request"})";
     c.out += "HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\nConnection: close\r\nCache-Control: no-store\r\n\r\n" + body;
+             std::to_string(body.size()) +
+             "\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n" +
+             body;
     c.in.clear();
     c.close_after_write = true;
   }
@@ -506,8 +511,9 @@ struct EventServer::Loop {
     const auto write_timeout = std::chrono::seconds(server.write_timeout_sec_);
     std::vector<int> expired;
     for (const auto& [fd, c] : conns) {
-      if (c->want_write ? now - c->write_since > write_timeout
-                        : c->in.empty() ? now - c->idle_since > keep_alive : now - c->request_since > read_timeout)
+      if (c->want_write   ? now - c->write_since > write_timeout
+          : c->in.empty() ? now - c->idle_since > keep_alive
+                          : now - c->request_since > read_timeout)
         expired.push_back(fd);
     }
     for (int fd : expired) conns.erase(fd);
@@ -529,7 +535,8 @@ Status EventServer::bind(const std::string& host, int port) {
   hints.ai_flags = AI_PASSIVE;
   addrinfo* found = nullptr;
   const std::string service = std::to_string(port);
-  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found); rc != 0)
+  if (const int rc = ::getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
+      rc != 0)
     return make_error(std::string("cannot resolve the listen address: ") + ::gai_strerror(rc));
   std::string why = "no usable address";
   for (addrinfo* a = found; a; a = a->ai_next) {
@@ -563,7 +570,8 @@ Status EventServer::bind(const std::string& host, int port) {
   const unsigned loops = std::clamp(cores / 2, 1u, 4u);
   for (unsigned i = 0; i < loops; ++i) {
     auto loop = std::make_unique<Loop>(*this);
-    if (!loop->init()) return make_error(std::string("cannot set up the event loop: ") + std::strerror(errno));
+    if (!loop->init())
+      return make_error(std::string("cannot set up the event loop: ") + std::strerror(errno));
     loops_.push_back(std::move(loop));
   }
   return ok_status();
@@ -588,8 +596,8 @@ bool EventServer::process_buffered_request(Connection& conn, size_t request_end,
   MemoryStream strm(conn, std::string_view(conn.in).substr(0, request_end), conn.out);
   const bool last = ++conn.requests >= keep_alive_max_count_;
   bool connection_closed = false;
-  const bool ok = process_request(strm, conn.remote_addr, conn.remote_port, conn.local_addr, conn.local_port, last,
-                                  connection_closed, nullptr);
+  const bool ok = process_request(strm, conn.remote_addr, conn.remote_port, conn.local_addr, conn.local_port,
+                                  last, connection_closed, nullptr);
   close_after = !ok || connection_closed || last;
   return ok;
 }
@@ -608,8 +616,8 @@ void EventServer::serve_handed_off(std::shared_ptr<Connection> conn) {
   do {
     const bool last = ++conn->requests >= keep_alive_max_count_ || conn->close_after_write;
     bool connection_closed = false;
-    const bool ok = process_request(strm, conn->remote_addr, conn->remote_port, conn->local_addr, conn->local_port,
-                                    last, connection_closed, nullptr);
+    const bool ok = process_request(strm, conn->remote_addr, conn->remote_port, conn->local_addr,
+                                    conn->local_port, last, connection_closed, nullptr);
     if (!ok || connection_closed || last || stopping_) return;
   } while (strm.more_within(kWorkerLingerMs));
   // Idle: the connection goes back to its loop to wait for its next request.

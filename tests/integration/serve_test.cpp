@@ -371,6 +371,8 @@ TEST_CASE("odd requests to /verify get an answer or a close, never a hang, and t
     REQUIRE(statuses(answer).size() == 1);
     CHECK(statuses(answer)[0] >= 400);
     CHECK(statuses(answer)[0] < 500);
+    CHECK(answer.find("X-Content-Type-Options: nosniff\r\n") != std::string::npos);  // like every response
+    CHECK(answer.find("invalid_request") != std::string::npos);
   }
   SECTION("a request head over 16 KiB") {
     auto answer = exchange(port, "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(20000, 'a') +
