@@ -20,6 +20,7 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "http/plain_get.h"
 
 namespace plugauth::http {
 namespace {
@@ -580,6 +581,8 @@ Status EventServer::bind(const std::string& host, int port) {
 void EventServer::run() {
   if (listen_fd_ < 0 || stopping_) return;
   workers_ = std::make_unique<httplib::ThreadPool>(worker_threads_);
+  keep_alive_value_ =
+      "timeout=" + std::to_string(keep_alive_timeout_sec_) + ", max=" + std::to_string(keep_alive_max_count_);
   for (auto& loop : loops_) loop->thread = std::thread([l = loop.get()] { l->run(); });
   for (auto& loop : loops_) loop->thread.join();
   // Workers finish the request in hand; a connection they give back after
@@ -593,8 +596,25 @@ void EventServer::stop() {
 }
 
 bool EventServer::process_buffered_request(Connection& conn, size_t request_end, bool& close_after) {
-  MemoryStream strm(conn, std::string_view(conn.in).substr(0, request_end), conn.out);
+  const std::string_view head = std::string_view(conn.in).substr(0, request_end);
   const bool last = ++conn.requests >= keep_alive_max_count_;
+  if (fast_handler_) {
+    httplib::Request req;
+    if (parse_plain_get(head, fast_path_, req)) {
+      req.remote_addr = conn.remote_addr;
+      req.remote_port = conn.remote_port;
+      req.local_addr = conn.local_addr;
+      req.local_port = conn.local_port;
+      httplib::Response res;
+      res.version = "HTTP/1.1";
+      fast_handler_(req, res);
+      if (res.status == -1) res.status = 200;
+      close_after = last || req.get_header_value("Connection") == "close";
+      write_plain_response(res, close_after, keep_alive_value_, conn.out);
+      return true;
+    }
+  }
+  MemoryStream strm(conn, head, conn.out);
   bool connection_closed = false;
   const bool ok = process_request(strm, conn.remote_addr, conn.remote_port, conn.local_addr, conn.local_port,
                                   last, connection_closed, nullptr);

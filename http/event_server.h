@@ -42,6 +42,16 @@ class EventServer : public httplib::Server {
   // Worker threads for connections handed off the event loops; set before run().
   void set_worker_threads(size_t n) { worker_threads_ = n; }
 
+  // The fast lane (http/plain_get.h): a plain `GET <path>` is read and
+  // answered on the loop thread without httplib's parser and writer. The
+  // handler must do what httplib's pipeline does around a route (the
+  // pre-routing handler, exceptions, the error handler, the logger); any
+  // request that is not plain goes through httplib. Set before run().
+  void set_fast_lane(std::string path, Handler handler) {
+    fast_path_ = std::move(path);
+    fast_handler_ = std::move(handler);
+  }
+
   // Binds and listens; the error names why.
   Status bind(const std::string& host, int port);
   int bound_port() const { return bound_port_; }
@@ -60,6 +70,9 @@ class EventServer : public httplib::Server {
   bool process_buffered_request(Connection& conn, size_t request_end, bool& close_after);
 
   size_t worker_threads_ = 64;
+  std::string fast_path_;
+  Handler fast_handler_;
+  std::string keep_alive_value_;  // the Keep-Alive header httplib would send
   int listen_fd_ = -1;
   int bound_port_ = -1;
   std::atomic<bool> stopping_{false};

@@ -24,7 +24,9 @@ std::string quote_param(std::string_view s) {
   return out + "\"";
 }
 
-std::string path_only(std::string_view uri) { return std::string(uri.substr(0, uri.find_first_of("?#"))); }
+std::string path_only(std::string_view uri) {
+  return std::string(uri.substr(0, uri.find_first_of("?#")));
+}
 
 struct GatewayHandler {
   GatewayDeps deps;
@@ -45,10 +47,12 @@ struct GatewayHandler {
   std::optional<std::string> forwarded(const httplib::Request& req, bool from_trusted, const std::string& a,
                                        const std::string& b) const {
     if (!from_trusted) return std::string();
-    const bool has_a = req.has_header(a), has_b = req.has_header(b);
-    if (has_a && has_b && req.get_header_value(a) != req.get_header_value(b)) return std::nullopt;
-    if (req.get_header_value_count(a) > 1 || req.get_header_value_count(b) > 1) return std::nullopt;
-    return has_a ? req.get_header_value(a) : req.get_header_value(b);
+    const size_t count_a = req.get_header_value_count(a), count_b = req.get_header_value_count(b);
+    if (count_a > 1 || count_b > 1) return std::nullopt;
+    if (count_a == 0) return count_b == 0 ? std::string() : req.get_header_value(b);
+    std::string value = req.get_header_value(a);
+    if (count_b == 1 && req.get_header_value(b) != value) return std::nullopt;
+    return value;
   }
 
   ScopeSet requested_scopes(const httplib::Request& req, const std::string& uri, const std::string& method,
@@ -82,7 +86,8 @@ struct GatewayHandler {
     return deps.config.resources.front().uri;
   }
 
-  void audit_failure(const httplib::Request& req, const std::string& uri, const VerifyOutcome& o, int status) {
+  void audit_failure(const httplib::Request& req, const std::string& uri, const VerifyOutcome& o,
+                     int status) {
     store::AuditEvent e;
     e.at = deps.clock.now();
     e.action = status == 403 ? "verify_forbidden" : "verify_failed";
@@ -95,7 +100,7 @@ struct GatewayHandler {
     e.status = status;
     e.client_ip = req.remote_addr;
     e.detail = o.result == VerifyResult::InsufficientScope ? "needs scope: " + join_scopes(o.required)
-                                                            : o.error_description;
+                                                           : o.error_description;
     deps.audit.push(std::move(e));
   }
 
@@ -106,9 +111,10 @@ struct GatewayHandler {
     auto forwarded_method = forwarded(req, from_trusted, kOriginalMethod, kForwardedMethod);
     if (!forwarded_uri || !forwarded_method) {
       res.status = 403;
-      res.set_header("WWW-Authenticate", "Bearer realm=" + quote_param(deps.config.issuer) +
-                                             ", error=\"invalid_request\", error_description=\"conflicting forwarded"
-                                             " request headers\"");
+      res.set_header("WWW-Authenticate",
+                     "Bearer realm=" + quote_param(deps.config.issuer) +
+                         ", error=\"invalid_request\", error_description=\"conflicting forwarded"
+                         " request headers\"");
       res.set_content(to_json(error_json("invalid_request", "conflicting forwarded request headers")),
                       "application/json");
       deps.audit.push({deps.clock.now(), "verify_forbidden", "", "", "", "", 403, req.remote_addr,
@@ -136,11 +142,12 @@ struct GatewayHandler {
       outcome = deps.verifier.verify(credential->token, required, resource);
     }
     render(req, res, uri, resource, outcome);
-    deps.metrics.record_verify(outcome.identity.get(), outcome.result, std::chrono::steady_clock::now() - started);
+    deps.metrics.record_verify(outcome.identity.get(), outcome.result,
+                               std::chrono::steady_clock::now() - started);
   }
 
-  void render(const httplib::Request& req, httplib::Response& res, const std::string& uri, const std::string& resource,
-              const VerifyOutcome& o) {
+  void render(const httplib::Request& req, httplib::Response& res, const std::string& uri,
+              const std::string& resource, const VerifyOutcome& o) {
     // Built only for a refusal: a 200 carries no WWW-Authenticate.
     auto realm = [&] { return "Bearer realm=" + quote_param(deps.config.issuer); };
     auto metadata = [&] { return quote_param(resource_metadata_url(deps.config, resource)); };
@@ -161,21 +168,24 @@ struct GatewayHandler {
         // RFC 6750 §3.1: no error code when the request had no credentials.
         res.status = 401;
         res.set_header("WWW-Authenticate", realm() + ", resource_metadata=" + metadata());
-        res.set_content(R"({"error":"invalid_request","error_description":"no credentials"})", "application/json");
+        res.set_content(R"({"error":"invalid_request","error_description":"no credentials"})",
+                        "application/json");
         return;
       case VerifyResult::InvalidToken:
         res.status = 401;
         res.set_header("WWW-Authenticate", realm() + ", error=\"invalid_token\", error_description=" +
-                                               quote_param(o.error_description) + ", resource_metadata=" + metadata());
+                                               quote_param(o.error_description) +
+                                               ", resource_metadata=" + metadata());
         res.set_content(to_json(error_json("invalid_token", o.error_description)), "application/json");
         audit_failure(req, uri, o, 401);
         return;
       case VerifyResult::InsufficientScope: {
         const std::string scope = join_scopes(o.required);
         res.status = 403;
-        res.set_header("WWW-Authenticate", realm() + ", error=\"insufficient_scope\", scope=" + quote_param(scope) +
-                                               ", resource_metadata=" + metadata());
-        res.set_content(to_json(error_json("insufficient_scope", "requires scope: " + scope)), "application/json");
+        res.set_header("WWW-Authenticate", realm() + ", error=\"insufficient_scope\", scope=" +
+                                               quote_param(scope) + ", resource_metadata=" + metadata());
+        res.set_content(to_json(error_json("insufficient_scope", "requires scope: " + scope)),
+                        "application/json");
         audit_failure(req, uri, o, 403);
         return;
       }
@@ -233,7 +243,8 @@ struct GatewayHandler {
         if (id.expires_at) r["exp"] = picojson::value(static_cast<double>(*id.expires_at));
       } else {
         r["active"] = picojson::value(false);
-        r["error"] = picojson::value(v.result == VerifyResult::InsufficientScope ? "insufficient_scope" : "invalid_token");
+        r["error"] = picojson::value(v.result == VerifyResult::InsufficientScope ? "insufficient_scope"
+                                                                                 : "invalid_token");
       }
       results.emplace_back(std::move(r));
     }
@@ -258,9 +269,12 @@ bool is_gateway_path(std::string_view path) {
   return path == "/verify" || path == "/verify/batch" || path == "/metrics";
 }
 
-void register_gateway_routes(httplib::Server& server, GatewayDeps deps) {
+std::function<void(const httplib::Request&, httplib::Response&)> register_gateway_routes(
+    httplib::Server& server, GatewayDeps deps) {
   auto handler = std::make_shared<GatewayHandler>(deps);
-  auto verify = [handler](const httplib::Request& req, httplib::Response& res) { handler->handle_verify(req, res); };
+  auto verify = [handler](const httplib::Request& req, httplib::Response& res) {
+    handler->handle_verify(req, res);
+  };
   // Any method: the proxy may mirror the original one (HEAD is served by Get).
   server.Get("/verify", verify);
   server.Post("/verify", verify);
@@ -268,8 +282,9 @@ void register_gateway_routes(httplib::Server& server, GatewayDeps deps) {
   server.Patch("/verify", verify);
   server.Delete("/verify", verify);
   server.Options("/verify", verify);
-  server.Post("/verify/batch",
-              [handler](const httplib::Request& req, httplib::Response& res) { handler->handle_batch(req, res); });
+  server.Post("/verify/batch", [handler](const httplib::Request& req, httplib::Response& res) {
+    handler->handle_batch(req, res);
+  });
   server.Get("/metrics", [handler](const httplib::Request&, httplib::Response& res) {
     Metrics::Gauges g;
     g.cache_hits = handler->deps.verifier.cache_hits();
@@ -278,6 +293,7 @@ void register_gateway_routes(httplib::Server& server, GatewayDeps deps) {
     g.audit_dropped = handler->deps.audit.dropped();
     res.set_content(handler->deps.metrics.render(g), "text/plain; version=0.0.4");
   });
+  return verify;
 }
 
 }  // namespace plugauth

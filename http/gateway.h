@@ -1,6 +1,7 @@
 // /verify, /verify/batch and /metrics: the HTTP face of auth/verifier.h.
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include "auth/verifier.h"
@@ -11,7 +12,9 @@
 
 namespace httplib {
 class Server;
-}
+struct Request;
+struct Response;
+}  // namespace httplib
 
 namespace plugauth {
 
@@ -23,7 +26,9 @@ struct GatewayDeps {
   const Clock& clock;
 };
 
-void register_gateway_routes(httplib::Server& server, GatewayDeps deps);
+// Returns the /verify handler, for the event loop's fast lane.
+std::function<void(const httplib::Request&, httplib::Response&)> register_gateway_routes(
+    httplib::Server& server, GatewayDeps deps);
 
 // /verify, /verify/batch and /metrics: the endpoints a proxy or a scraper
 // calls all the time.

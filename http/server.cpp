@@ -46,6 +46,13 @@ struct HttpServer::Impl {
 
   void configure();
   void routes();
+
+  // httplib's pipeline around a route, as named steps: the event loop's
+  // fast lane for /verify runs the same ones (routes()).
+  httplib::Server::HandlerResponse before_route(const httplib::Request& req, httplib::Response& res);
+  static void log_request(const httplib::Request& req, const httplib::Response& res);
+  static void on_exception(const httplib::Request& req, httplib::Response& res, std::exception_ptr ep);
+  static void on_error(const httplib::Request& req, httplib::Response& res);
 };
 
 void HttpServer::Impl::configure() {
@@ -56,76 +63,110 @@ void HttpServer::Impl::configure() {
   svr.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
   svr.set_keep_alive_max_count(kKeepAliveMaxRequests);
 
-  svr.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-    request_started = std::chrono::steady_clock::now();
-    // Constants, valid by construction: straight into the header map
-    // rather than through set_header's field checks, on every request.
-    res.headers.emplace("X-Content-Type-Options", "nosniff");
-    res.headers.emplace("Cache-Control", "no-store");
-    if (http::apply_cors(req, res, deps.config)) return httplib::Server::HandlerResponse::Handled;
-    return httplib::Server::HandlerResponse::Unhandled;
-  });
-
-  // One line per request: method, path without its query string, status,
-  // duration, client address. Never headers, bodies or query strings.
-  // Not for the gateway endpoints (/verify, /verify/batch, /metrics): a proxy
-  // calls /verify once per plugin request, tens of thousands a second, which
-  // would cost a write(2) each and trip journald's rate limit (10,000 lines
-  // per 30 s by default), dropping the lines that matter. Their outcomes are
-  // counted in /metrics and every failure is in the audit log with its reason.
-  svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-    if (is_gateway_path(req.path)) {
-      request_started = {};
-      return;
-    }
-    // A request refused while parsing (e.g. too many headers) never reached
-    // the pre-routing handler: it has no start time.
-    std::string duration = "-";
-    if (request_started != std::chrono::steady_clock::time_point{}) {
-      duration = std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
-                                    std::chrono::steady_clock::now() - request_started)
-                                    .count()) +
-                 "us";
-    }
-    request_started = {};
-    std::string path = req.path.substr(0, std::min<size_t>(req.path.size(), 256));
-    log_info(req.method + " " + path + " " + std::to_string(res.status) + " " + duration + " " + req.remote_addr);
-  });
-
-  // An exception is a bug or a database failure: the client learns nothing
-  // of it but a generic 500; the operator gets the detail.
+  svr.set_pre_routing_handler(
+      [this](const httplib::Request& req, httplib::Response& res) { return before_route(req, res); });
+  svr.set_logger([](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
   svr.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log_error("internal error on " + req.method + " " + req.path + ": " + what);
-    send_json(res, 500, error_body("server_error", "internal error"));
+    on_exception(req, res, ep);
   });
+  svr.set_error_handler([](const httplib::Request& req, httplib::Response& res) { on_error(req, res); });
+}
 
-  svr.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    if (!res.body.empty()) return;
-    switch (res.status) {
-      case 404: send_json(res, 404, error_body("not_found", "no such endpoint")); break;
-      case 405: send_json(res, 405, error_body("invalid_request", "method not allowed")); break;
-      case 413: send_json(res, 413, error_body("invalid_request", "request body larger than 64 KiB")); break;
-      case 414: send_json(res, 414, error_body("invalid_request", "request URI too long")); break;
-      case 431: send_json(res, 431, error_body("invalid_request", "request headers too large")); break;
-      default:
-        if (res.status >= 400 && res.status < 500)
-          send_json(res, res.status, error_body("invalid_request", "malformed request"));
-        break;
-    }
-  });
+httplib::Server::HandlerResponse HttpServer::Impl::before_route(const httplib::Request& req,
+                                                                httplib::Response& res) {
+  request_started = std::chrono::steady_clock::now();
+  // Constants, valid by construction: straight into the header map
+  // rather than through set_header's field checks, on every request.
+  res.headers.emplace("X-Content-Type-Options", "nosniff");
+  res.headers.emplace("Cache-Control", "no-store");
+  if (http::apply_cors(req, res, deps.config)) return httplib::Server::HandlerResponse::Handled;
+  return httplib::Server::HandlerResponse::Unhandled;
+}
+
+// One line per request: method, path without its query string, status,
+// duration, client address. Never headers, bodies or query strings.
+// Not for the gateway endpoints (/verify, /verify/batch, /metrics): a proxy
+// calls /verify once per plugin request, tens of thousands a second, which
+// would cost a write(2) each and trip journald's rate limit (10,000 lines
+// per 30 s by default), dropping the lines that matter. Their outcomes are
+// counted in /metrics and every failure is in the audit log with its reason.
+void HttpServer::Impl::log_request(const httplib::Request& req, const httplib::Response& res) {
+  if (is_gateway_path(req.path)) {
+    request_started = {};
+    return;
+  }
+  // A request refused while parsing (e.g. too many headers) never reached
+  // the pre-routing handler: it has no start time.
+  std::string duration = "-";
+  if (request_started != std::chrono::steady_clock::time_point{}) {
+    duration = std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(
+                                  std::chrono::steady_clock::now() - request_started)
+                                  .count()) +
+               "us";
+  }
+  request_started = {};
+  std::string path = req.path.substr(0, std::min<size_t>(req.path.size(), 256));
+  log_info(req.method + " " + path + " " + std::to_string(res.status) + " " + duration + " " +
+           req.remote_addr);
+}
+
+// An exception is a bug or a database failure: the client learns nothing
+// of it but a generic 500; the operator gets the detail.
+void HttpServer::Impl::on_exception(const httplib::Request& req, httplib::Response& res,
+                                    std::exception_ptr ep) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  log_error("internal error on " + req.method + " " + req.path + ": " + what);
+  send_json(res, 500, error_body("server_error", "internal error"));
+}
+
+void HttpServer::Impl::on_error(const httplib::Request&, httplib::Response& res) {
+  if (!res.body.empty()) return;
+  switch (res.status) {
+    case 404:
+      send_json(res, 404, error_body("not_found", "no such endpoint"));
+      break;
+    case 405:
+      send_json(res, 405, error_body("invalid_request", "method not allowed"));
+      break;
+    case 413:
+      send_json(res, 413, error_body("invalid_request", "request body larger than 64 KiB"));
+      break;
+    case 414:
+      send_json(res, 414, error_body("invalid_request", "request URI too long"));
+      break;
+    case 431:
+      send_json(res, 431, error_body("invalid_request", "request headers too large"));
+      break;
+    default:
+      if (res.status >= 400 && res.status < 500)
+        send_json(res, res.status, error_body("invalid_request", "malformed request"));
+      break;
+  }
 }
 
 void HttpServer::Impl::routes() {
   // The gateway first: httplib tries routes in order, and /verify is the
   // endpoint called on every plugin request.
-  register_gateway_routes(svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});
+  auto verify = register_gateway_routes(
+      svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});
+  // The same /verify, for a plain GET read by the event loop itself
+  // (http/plain_get.h), through the same steps httplib would take.
+  svr.set_fast_lane("/verify", [this, verify](const httplib::Request& req, httplib::Response& res) {
+    try {
+      if (before_route(req, res) == httplib::Server::HandlerResponse::Unhandled) verify(req, res);
+    } catch (...) {
+      on_exception(req, res, std::current_exception());
+    }
+    if (res.status == -1) res.status = 200;
+    if (res.status >= 400) on_error(req, res);
+    log_request(req, res);
+  });
 
   svr.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {
     picojson::object o;
@@ -162,10 +203,16 @@ Status HttpServer::bind() {
   return ok_status();
 }
 
-int HttpServer::port() const { return impl_->bound_port; }
+int HttpServer::port() const {
+  return impl_->bound_port;
+}
 
-void HttpServer::run() { impl_->svr.run(); }
+void HttpServer::run() {
+  impl_->svr.run();
+}
 
-void HttpServer::stop() { impl_->svr.stop(); }
+void HttpServer::stop() {
+  impl_->svr.stop();
+}
 
 }  // namespace plugauth

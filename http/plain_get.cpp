@@ -1,0 +1,136 @@
+#include "http/plain_get.h"
+
+#include <array>
+
+namespace plugauth::http {
+namespace {
+
+// RFC 9110 §5.6.2 tchar.
+constexpr std::array<bool, 256> make_tchar_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}
+constexpr std::array<bool, 256> kTchar = make_tchar_table();
+
+bool is_tchar(char c) {
+  return kTchar[static_cast<unsigned char>(c)];
+}
+bool is_space_or_tab(char c) {
+  return c == ' ' || c == '\t';
+}
+// A field value byte (RFC 9110 §5.5): VCHAR, obs-text, SP, HTAB.
+bool is_value_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return (u >= 0x21 && u != 0x7f) || c == ' ' || c == '\t';
+}
+// A request-target byte: visible ASCII, and no fragment (httplib strips one).
+bool is_target_byte(char c) {
+  return c >= 0x21 && c <= 0x7e && c != '#';
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+// Fields httplib acts on itself (bodies, interim responses, ranges,
+// protocol switches): a request carrying one goes through httplib.
+bool httplib_acts_on(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"content-length", "transfer-encoding", "expect", "range",
+                                                "upgrade"};
+  for (auto n : kNames)
+    if (iequals(name, n)) return true;
+  return false;
+}
+
+}  // namespace
+
+bool parse_plain_get(std::string_view head, std::string_view path, httplib::Request& req) {
+  constexpr std::string_view kMethod = "GET ", kVersion = " HTTP/1.1\r\n";
+  if (head.substr(0, kMethod.size()) != kMethod) return false;
+  const size_t line_end = head.find("\r\n");
+  if (line_end == std::string_view::npos) return false;
+  const std::string_view line = head.substr(0, line_end + 2);
+  if (line.size() > CPPHTTPLIB_REQUEST_URI_MAX_LENGTH || line.size() <= kMethod.size() + kVersion.size())
+    return false;
+  if (line.substr(line.size() - kVersion.size()) != kVersion) return false;
+  const std::string_view target = line.substr(kMethod.size(), line.size() - kMethod.size() - kVersion.size());
+  for (char c : target)
+    if (!is_target_byte(c)) return false;
+  if (target.substr(0, path.size()) != path) return false;
+  if (target.size() > path.size() && target[path.size()] != '?') return false;
+
+  req.method = "GET";
+  req.version = "HTTP/1.1";
+  req.target = target;
+  req.path = path;
+  if (target.size() > path.size()) {
+    const std::string_view query = target.substr(path.size() + 1);
+    httplib::detail::parse_query_text(query.data(), query.size(), req.params);
+  }
+
+  size_t count = 0;
+  for (size_t pos = line_end + 2;;) {
+    const size_t end = head.find("\r\n", pos);
+    if (end == std::string_view::npos) return false;
+    if (end == pos) return pos + 2 == head.size();  // the blank line ends the head
+    if (end + 2 - pos > CPPHTTPLIB_HEADER_MAX_LENGTH || ++count > CPPHTTPLIB_HEADER_MAX_COUNT) return false;
+    const std::string_view field = head.substr(pos, end - pos);
+    pos = end + 2;
+
+    size_t colon = 0;
+    while (colon < field.size() && is_tchar(field[colon])) ++colon;
+    if (colon == 0 || colon == field.size() || field[colon] != ':') return false;
+    const std::string_view name = field.substr(0, colon);
+    if (httplib_acts_on(name)) return false;
+    std::string_view value = field.substr(colon + 1);
+    for (char c : value)
+      if (!is_value_byte(c)) return false;
+    while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
+    while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
+
+    // httplib percent-decodes every field value but these two.
+    std::string v(value);
+    if (v.find('%') != std::string::npos && !iequals(name, "location") && !iequals(name, "referer"))
+      v = httplib::detail::decode_url(v, false);
+    req.headers.emplace(std::string(name), std::move(v));
+  }
+}
+
+void write_plain_response(const httplib::Response& res, bool close_connection, std::string_view keep_alive,
+                          std::string& out) {
+  out += "HTTP/1.1 ";
+  out += std::to_string(res.status);
+  out += ' ';
+  out += httplib::status_message(res.status);
+  out += "\r\n";
+  for (const auto& [name, value] : res.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (close_connection) {
+    out += "Connection: close\r\n";
+  } else {
+    out += "Keep-Alive: ";
+    out += keep_alive;
+    out += "\r\n";
+  }
+  if (!res.body.empty() && !res.has_header("Content-Type")) out += "Content-Type: text/plain\r\n";
+  out += "Content-Length: ";
+  out += std::to_string(res.body.size());
+  out += "\r\n\r\n";
+  out += res.body;
+}
+
+}  // namespace plugauth::http
