@@ -20,7 +20,6 @@
 #include <unordered_map>
 
 #include "common/log.h"
-#include "http/plain_get.h"
 
 namespace plugauth::http {
 namespace {
@@ -599,17 +598,15 @@ bool EventServer::process_buffered_request(Connection& conn, size_t request_end,
   const std::string_view head = std::string_view(conn.in).substr(0, request_end);
   const bool last = ++conn.requests >= keep_alive_max_count_;
   if (fast_handler_) {
-    httplib::Request req;
+    PlainRequest req;
     if (parse_plain_get(head, fast_path_, req)) {
       req.remote_addr = conn.remote_addr;
-      req.remote_port = conn.remote_port;
-      req.local_addr = conn.local_addr;
-      req.local_port = conn.local_port;
-      httplib::Response res;
-      res.version = "HTTP/1.1";
+      PlainResponse res;
       fast_handler_(req, res);
       if (res.status == -1) res.status = 200;
-      close_after = last || req.get_header_value("Connection") == "close";
+      // httplib closes on "Connection: close"; so does a repeated field that says it.
+      const bool asked_to_close = req.has_header_value("Connection", "close");
+      close_after = last || asked_to_close;
       write_plain_response(res, close_after, keep_alive_value_, conn.out);
       return true;
     }

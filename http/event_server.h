@@ -1,6 +1,6 @@
 // The daemon's connection handling: cpp-httplib's request processing (its
 // parser, routes, handlers and response writer, unchanged) behind an epoll
-// front end of our own.
+// front end of our own, with a fast lane for the plain /verify GET.
 //
 // Why: httplib serves each keep-alive connection on a blocking thread of its
 // own, so every request costs a thread wake-up and four poll(2) calls before
@@ -10,27 +10,31 @@
 // How: a few event-loop threads own the listening socket and every
 // connection while it is idle or its request is still arriving. A request
 // that is complete in the buffer and is a gateway request without a body
-// (/verify) is processed right on the loop thread: httplib's
-// Server::process_request over an in-memory stream, then a non-blocking
-// write. Any other request (pages, /token, bodies, anything slow or odd)
-// hands its connection, with the bytes already read, to a worker thread
-// that serves it as httplib always did, blocking, and then gives the
-// connection back to its loop to wait for the next request: an idle
-// connection never holds a thread. Limits and timeouts are the same on both
-// paths: 5 s to send a request, 5 s to take a response, 5 s idle, request
-// heads ≤ 16 KiB.
+// (/verify) is processed right on the loop thread, then written back
+// non-blocking: a plain GET through the fast lane (http/plain_get.h: a
+// strict reader that leaves anything unusual to httplib, the same handler,
+// a direct writer), any other through httplib's Server::process_request
+// over an in-memory stream. Any other request (pages, /token, bodies,
+// anything slow or odd) hands its connection, with the bytes already read,
+// to a worker thread that serves it as httplib always did, blocking, and
+// then gives the connection back to its loop to wait for the next request:
+// an idle connection never holds a thread. Limits and timeouts are the same
+// on both paths: 5 s to send a request, 5 s to take a response, 5 s idle,
+// request heads ≤ 16 KiB.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "common/result.h"
+#include "http/plain_get.h"
 
 namespace plugauth::http {
 
@@ -44,10 +48,11 @@ class EventServer : public httplib::Server {
 
   // The fast lane (http/plain_get.h): a plain `GET <path>` is read and
   // answered on the loop thread without httplib's parser and writer. The
-  // handler must do what httplib's pipeline does around a route (the
-  // pre-routing handler, exceptions, the error handler, the logger); any
+  // handler must do what httplib's pipeline does around the route (the
+  // pre-routing handler's headers, exceptions, errors, logging); any
   // request that is not plain goes through httplib. Set before run().
-  void set_fast_lane(std::string path, Handler handler) {
+  using FastHandler = std::function<void(const PlainRequest&, PlainResponse&)>;
+  void set_fast_lane(std::string path, FastHandler handler) {
     fast_path_ = std::move(path);
     fast_handler_ = std::move(handler);
   }
@@ -71,7 +76,7 @@ class EventServer : public httplib::Server {
 
   size_t worker_threads_ = 64;
   std::string fast_path_;
-  Handler fast_handler_;
+  FastHandler fast_handler_;
   std::string keep_alive_value_;  // the Keep-Alive header httplib would send
   int listen_fd_ = -1;
   int bound_port_ = -1;

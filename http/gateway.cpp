@@ -36,26 +36,27 @@ struct GatewayHandler {
 
   // Forwarded headers count only when the peer is a trusted proxy. Proxies
   // set one of the two names and may pass the other through from the
-  // client; when both are present and disagree nothing is believed.
-  // Header names as std::string once: httplib looks headers up by
-  // std::string, and /verify reads these on every request.
-  const std::string kOriginalUri = "X-Original-URI", kForwardedUri = "X-Forwarded-Uri";
-  const std::string kOriginalMethod = "X-Original-Method", kForwardedMethod = "X-Forwarded-Method";
-  const std::string kForwardedHost = "X-Forwarded-Host", kForwardedProto = "X-Forwarded-Proto";
-  const std::string kAuthorization = "Authorization";
+  // client; when both are present and disagree, or either is repeated,
+  // nothing is believed.
+  static constexpr std::string_view kOriginalUri = "X-Original-URI", kForwardedUri = "X-Forwarded-Uri";
+  static constexpr std::string_view kOriginalMethod = "X-Original-Method",
+                                    kForwardedMethod = "X-Forwarded-Method";
+  static constexpr std::string_view kForwardedHost = "X-Forwarded-Host",
+                                    kForwardedProto = "X-Forwarded-Proto";
+  static constexpr std::string_view kAuthorization = "Authorization";
 
-  std::optional<std::string> forwarded(const httplib::Request& req, bool from_trusted, const std::string& a,
-                                       const std::string& b) const {
-    if (!from_trusted) return std::string();
-    const size_t count_a = req.get_header_value_count(a), count_b = req.get_header_value_count(b);
+  static std::optional<std::string_view> forwarded(const http::PlainRequest& req, bool from_trusted,
+                                                   std::string_view a, std::string_view b) {
+    if (!from_trusted) return std::string_view();
+    const size_t count_a = req.header_count(a), count_b = req.header_count(b);
     if (count_a > 1 || count_b > 1) return std::nullopt;
-    if (count_a == 0) return count_b == 0 ? std::string() : req.get_header_value(b);
-    std::string value = req.get_header_value(a);
-    if (count_b == 1 && req.get_header_value(b) != value) return std::nullopt;
+    if (count_a == 0) return req.header(b);
+    const std::string_view value = req.header(a);
+    if (count_b == 1 && req.header(b) != value) return std::nullopt;
     return value;
   }
 
-  ScopeSet requested_scopes(const httplib::Request& req, const std::string& uri, const std::string& method,
+  ScopeSet requested_scopes(const http::PlainRequest& req, const std::string& uri, const std::string& method,
                             const std::string& resource) const {
     ScopeSet required = required_scopes_for(deps.config.routes, uri, method);
     for (const auto& r : deps.config.resources) {
@@ -74,19 +75,18 @@ struct GatewayHandler {
   // The resource this request protects: ?resource=, else the configured
   // resource the forwarded URL falls under (X-Forwarded-Proto/Host + the
   // original URI, from a trusted proxy), else the default resource.
-  std::string resource_of(const httplib::Request& req, bool from_trusted, const std::string& uri) const {
-    std::string r = req.get_param_value("resource");
-    if (!r.empty()) return r;
-    if (!uri.empty() && from_trusted && req.has_header(kForwardedHost)) {
-      std::string proto = req.get_header_value(kForwardedProto);
+  std::string resource_of(const http::PlainRequest& req, bool from_trusted, const std::string& uri) const {
+    if (std::string_view r = req.param("resource"); !r.empty()) return std::string(r);
+    if (!uri.empty() && from_trusted && req.header_count(kForwardedHost) == 1) {
+      std::string_view proto = req.header(kForwardedProto);
       if (proto != "http" && proto != "https") proto = "https";
-      const std::string url = proto + "://" + req.get_header_value(kForwardedHost) + uri;
+      const std::string url = std::string(proto) + "://" + std::string(req.header(kForwardedHost)) + uri;
       if (const ResourceConfig* match = resource_for_url(deps.config, url)) return match->uri;
     }
     return deps.config.resources.front().uri;
   }
 
-  void audit_failure(const httplib::Request& req, const std::string& uri, const VerifyOutcome& o,
+  void audit_failure(const http::PlainRequest& req, const std::string& uri, const VerifyOutcome& o,
                      int status) {
     store::AuditEvent e;
     e.at = deps.clock.now();
@@ -98,39 +98,47 @@ struct GatewayHandler {
     }
     e.api_path = path_only(uri).substr(0, 512);
     e.status = status;
-    e.client_ip = req.remote_addr;
+    e.client_ip = std::string(req.remote_addr);
     e.detail = o.result == VerifyResult::InsufficientScope ? "needs scope: " + join_scopes(o.required)
                                                            : o.error_description;
     deps.audit.push(std::move(e));
   }
 
-  void handle_verify(const httplib::Request& req, httplib::Response& res) {
+  // The credential the request carries: Authorization (Bearer or Basic) or
+  // the configured API-key header. A repeated carrier is refused: which of
+  // two values a server would read is exactly what a smuggler hopes to
+  // choose.
+  std::optional<PresentedCredential> credential_of(const http::PlainRequest& req) const {
+    const std::string& custom_name = deps.config.api_key_header;
+    if (req.header_count(kAuthorization) > 1 || (!custom_name.empty() && req.header_count(custom_name) > 1))
+      return PresentedCredential{"", true, "more than one credential header"};
+    return extract_credential(req.header(kAuthorization), custom_name.empty() ? "" : req.header(custom_name));
+  }
+
+  void handle_verify(const http::PlainRequest& req, http::PlainResponse& res) {
     const auto started = std::chrono::steady_clock::now();
-    const bool from_trusted = trusted.contains(req.remote_addr);
+    const bool from_trusted = trusted.contains(std::string(req.remote_addr));
     auto forwarded_uri = forwarded(req, from_trusted, kOriginalUri, kForwardedUri);
     auto forwarded_method = forwarded(req, from_trusted, kOriginalMethod, kForwardedMethod);
     if (!forwarded_uri || !forwarded_method) {
       res.status = 403;
-      res.set_header("WWW-Authenticate",
-                     "Bearer realm=" + quote_param(deps.config.issuer) +
-                         ", error=\"invalid_request\", error_description=\"conflicting forwarded"
-                         " request headers\"");
+      res.set_header("WWW-Authenticate", "Bearer realm=" + quote_param(deps.config.issuer) +
+                                             ", error=\"invalid_request\", error_description=\"conflicting "
+                                             "forwarded request headers\"");
       res.set_content(to_json(error_json("invalid_request", "conflicting forwarded request headers")),
                       "application/json");
-      deps.audit.push({deps.clock.now(), "verify_forbidden", "", "", "", "", 403, req.remote_addr,
-                       "conflicting X-Original-*/X-Forwarded-* headers"});
+      deps.audit.push({deps.clock.now(), "verify_forbidden", "", "", "", "", 403,
+                       std::string(req.remote_addr),
+                       "conflicting or repeated X-Original-*/X-Forwarded-* headers"});
       return;
     }
-    const std::string uri = *forwarded_uri;
-    std::string method = *forwarded_method;
+    const std::string uri(*forwarded_uri);
+    std::string method(*forwarded_method);
     if (method.empty()) method = req.method;
     const std::string resource = resource_of(req, from_trusted, uri);
     const ScopeSet required = requested_scopes(req, uri, method, resource);
 
-    std::string custom;
-    if (!deps.config.api_key_header.empty()) custom = req.get_header_value(deps.config.api_key_header);
-    auto credential = extract_credential(req.get_header_value(kAuthorization), custom);
-
+    auto credential = credential_of(req);
     VerifyOutcome outcome;
     if (!credential) {
       outcome.result = VerifyResult::NoCredentials;
@@ -146,7 +154,7 @@ struct GatewayHandler {
                                std::chrono::steady_clock::now() - started);
   }
 
-  void render(const httplib::Request& req, httplib::Response& res, const std::string& uri,
+  void render(const http::PlainRequest& req, http::PlainResponse& res, const std::string& uri,
               const std::string& resource, const VerifyOutcome& o) {
     // Built only for a refusal: a 200 carries no WWW-Authenticate.
     auto realm = [&] { return "Bearer realm=" + quote_param(deps.config.issuer); };
@@ -159,8 +167,7 @@ struct GatewayHandler {
         if (!id.username.empty()) res.set_header("X-Auth-Username", id.username);
         res.set_header("X-Auth-Scope", id.scope);
         if (!id.client.empty()) res.set_header("X-Auth-Client", id.client);
-        // A constant, valid by construction: no need for httplib's field check.
-        res.headers.emplace("X-Auth-Type", credential_type_name(id.type));
+        res.set_header("X-Auth-Type", credential_type_name(id.type));
         res.set_header("X-Auth-Token-Id", id.token_id);
         return;
       }
@@ -269,11 +276,36 @@ bool is_gateway_path(std::string_view path) {
   return path == "/verify" || path == "/verify/batch" || path == "/metrics";
 }
 
-std::function<void(const httplib::Request&, httplib::Response&)> register_gateway_routes(
-    httplib::Server& server, GatewayDeps deps) {
+namespace {
+
+http::PlainRequest plain_request(const httplib::Request& req) {
+  http::PlainRequest plain;
+  plain.method = req.method;
+  plain.target = req.target;
+  plain.path = req.path;
+  plain.remote_addr = req.remote_addr;
+  plain.params = req.params;
+  plain.headers.reserve(req.headers.size());
+  for (const auto& [name, value] : req.headers) plain.headers.emplace_back(name, value);
+  return plain;
+}
+
+void apply_plain_response(http::PlainResponse& plain, httplib::Response& res) {
+  res.status = plain.status;
+  for (auto& [name, value] : plain.headers) res.set_header(std::string(name), value);
+  if (!plain.body.empty()) res.set_content(std::move(plain.body), std::string(plain.content_type));
+}
+
+}  // namespace
+
+http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, GatewayDeps deps) {
   auto handler = std::make_shared<GatewayHandler>(deps);
+  // Requests other than a plain GET (see http/plain_get.h) come through
+  // httplib: the same decision over the same light request and response.
   auto verify = [handler](const httplib::Request& req, httplib::Response& res) {
-    handler->handle_verify(req, res);
+    http::PlainResponse plain;
+    handler->handle_verify(plain_request(req), plain);
+    apply_plain_response(plain, res);
   };
   // Any method: the proxy may mirror the original one (HEAD is served by Get).
   server.Get("/verify", verify);
@@ -293,7 +325,9 @@ std::function<void(const httplib::Request&, httplib::Response&)> register_gatewa
     g.audit_dropped = handler->deps.audit.dropped();
     res.set_content(handler->deps.metrics.render(g), "text/plain; version=0.0.4");
   });
-  return verify;
+  return [handler](const http::PlainRequest& req, http::PlainResponse& res) {
+    handler->handle_verify(req, res);
+  };
 }
 
 }  // namespace plugauth

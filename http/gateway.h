@@ -1,20 +1,14 @@
 // /verify, /verify/batch and /metrics: the HTTP face of auth/verifier.h.
 #pragma once
 
-#include <functional>
 #include <string_view>
 
 #include "auth/verifier.h"
 #include "config/config.h"
 #include "http/address_matcher.h"
+#include "http/event_server.h"
 #include "http/metrics.h"
 #include "store/audit_queue.h"
-
-namespace httplib {
-class Server;
-struct Request;
-struct Response;
-}  // namespace httplib
 
 namespace plugauth {
 
@@ -27,8 +21,7 @@ struct GatewayDeps {
 };
 
 // Returns the /verify handler, for the event loop's fast lane.
-std::function<void(const httplib::Request&, httplib::Response&)> register_gateway_routes(
-    httplib::Server& server, GatewayDeps deps);
+http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, GatewayDeps deps);
 
 // /verify, /verify/batch and /metrics: the endpoints a proxy or a scraper
 // calls all the time.

@@ -1,5 +1,7 @@
 #include "http/plain_get.h"
 
+#include <httplib.h>
+
 #include <array>
 
 namespace plugauth::http {
@@ -32,13 +34,15 @@ bool is_target_byte(char c) {
   return c >= 0x21 && c <= 0x7e && c != '#';
 }
 
+char ascii_lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Header names compare case-insensitively (RFC 9110 §5.1), ASCII only.
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != b[i]) return false;
-  }
+  for (size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
 }
 
@@ -54,7 +58,31 @@ bool httplib_acts_on(std::string_view name) {
 
 }  // namespace
 
-bool parse_plain_get(std::string_view head, std::string_view path, httplib::Request& req) {
+size_t PlainRequest::header_count(std::string_view name) const {
+  size_t n = 0;
+  for (const auto& [key, value] : headers)
+    if (iequals(key, name)) ++n;
+  return n;
+}
+
+std::string_view PlainRequest::header(std::string_view name) const {
+  for (const auto& [key, value] : headers)
+    if (iequals(key, name)) return value;
+  return {};
+}
+
+bool PlainRequest::has_header_value(std::string_view name, std::string_view value) const {
+  for (const auto& [key, v] : headers)
+    if (v == value && iequals(key, name)) return true;
+  return false;
+}
+
+std::string_view PlainRequest::param(const std::string& name) const {
+  auto it = params.find(name);
+  return it == params.end() ? std::string_view() : std::string_view(it->second);
+}
+
+bool parse_plain_get(std::string_view head, std::string_view path, PlainRequest& req) {
   constexpr std::string_view kMethod = "GET ", kVersion = " HTTP/1.1\r\n";
   if (head.substr(0, kMethod.size()) != kMethod) return false;
   const size_t line_end = head.find("\r\n");
@@ -70,9 +98,8 @@ bool parse_plain_get(std::string_view head, std::string_view path, httplib::Requ
   if (target.size() > path.size() && target[path.size()] != '?') return false;
 
   req.method = "GET";
-  req.version = "HTTP/1.1";
   req.target = target;
-  req.path = path;
+  req.path = target.substr(0, path.size());
   if (target.size() > path.size()) {
     const std::string_view query = target.substr(path.size() + 1);
     httplib::detail::parse_query_text(query.data(), query.size(), req.params);
@@ -99,14 +126,16 @@ bool parse_plain_get(std::string_view head, std::string_view path, httplib::Requ
     while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
 
     // httplib percent-decodes every field value but these two.
-    std::string v(value);
-    if (v.find('%') != std::string::npos && !iequals(name, "location") && !iequals(name, "referer"))
-      v = httplib::detail::decode_url(v, false);
-    req.headers.emplace(std::string(name), std::move(v));
+    if (value.find('%') != std::string_view::npos && !iequals(name, "location") &&
+        !iequals(name, "referer")) {
+      req.decoded.push_front(httplib::detail::decode_url(std::string(value), false));
+      value = req.decoded.front();
+    }
+    req.headers.emplace_back(name, value);
   }
 }
 
-void write_plain_response(const httplib::Response& res, bool close_connection, std::string_view keep_alive,
+void write_plain_response(const PlainResponse& res, bool close_connection, std::string_view keep_alive,
                           std::string& out) {
   out += "HTTP/1.1 ";
   out += std::to_string(res.status);
@@ -114,6 +143,7 @@ void write_plain_response(const httplib::Response& res, bool close_connection, s
   out += httplib::status_message(res.status);
   out += "\r\n";
   for (const auto& [name, value] : res.headers) {
+    if (!httplib::detail::fields::is_field_value(value)) continue;  // as httplib's set_header
     out += name;
     out += ": ";
     out += value;
@@ -126,7 +156,11 @@ void write_plain_response(const httplib::Response& res, bool close_connection, s
     out += keep_alive;
     out += "\r\n";
   }
-  if (!res.body.empty() && !res.has_header("Content-Type")) out += "Content-Type: text/plain\r\n";
+  if (!res.body.empty()) {
+    out += "Content-Type: ";
+    out += res.content_type.empty() ? std::string_view("text/plain") : res.content_type;
+    out += "\r\n";
+  }
   out += "Content-Length: ";
   out += std::to_string(res.body.size());
   out += "\r\n\r\n";

@@ -1,7 +1,8 @@
 // The event loop's fast lane for /verify: a strict reader for the one
-// request shape a proxy sends on every plugin call, and the writer of its
-// response, so that httplib's general parser and writer (about three
-// quarters of the CPU time of a /verify request) stay off the hot path.
+// request shape a proxy sends on every plugin call, a light request and
+// response for the handler, and the writer of that response, so that
+// httplib's general parser, header maps and writer (about three quarters of
+// the CPU time of a /verify request) stay off the hot path.
 //
 // It is deliberately narrow. parse_plain_get() accepts only a request it can
 // read exactly as httplib would:
@@ -15,27 +16,66 @@
 // false, and the request goes through httplib as before. So the fast lane
 // never decides what a request means differently: it is stricter, never
 // looser, and what it does read it reads with httplib's own helpers
-// (parse_query_text, decode_url), into an httplib::Request.
+// (parse_query_text, decode_url, the field-value check).
 #pragma once
 
-#include <httplib.h>
-
+#include <cstddef>
+#include <forward_list>
+#include <map>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace plugauth::http {
 
+// A request as the /verify handler reads it, from either front: the fast
+// lane's reader, or httplib's Request (gateway.cpp adapts it).
+struct PlainRequest {
+  std::string_view method, target, path, remote_addr;
+  std::multimap<std::string, std::string> params;  // httplib::Params, decoded as httplib does
+  // In request order; names as sent, values percent-decoded as httplib
+  // does. Views into the request bytes or into `decoded`.
+  std::vector<std::pair<std::string_view, std::string_view>> headers;
+  std::forward_list<std::string> decoded;  // storage for decoded values (stable addresses)
+
+  // Header names compare case-insensitively.
+  size_t header_count(std::string_view name) const;
+  // The first value, or empty.
+  std::string_view header(std::string_view name) const;
+  // Whether any field `name` has exactly this value.
+  bool has_header_value(std::string_view name, std::string_view value) const;
+  // The first value of a query parameter, or empty.
+  std::string_view param(const std::string& name) const;
+};
+
+// A response as the /verify handler writes it.
+struct PlainResponse {
+  int status = -1;
+  // Names are string literals (they must outlive the response).
+  std::vector<std::pair<std::string_view, std::string>> headers;
+  std::string body;
+  std::string_view content_type;  // for a body; a literal
+
+  void set_header(std::string_view name, std::string value) { headers.emplace_back(name, std::move(value)); }
+  void set_content(std::string content, std::string_view type) {
+    body = std::move(content);
+    content_type = type;
+  }
+};
+
 // head: the request line and header fields through the blank line (CRLF
 // CRLF). path: the exact path served on the fast lane ("/verify"). Fills
-// req's method, target, version, path, params and headers; false when the
-// request is not plain (req is then unspecified).
-bool parse_plain_get(std::string_view head, std::string_view path, httplib::Request& req);
+// req's method, target, path, params and headers, with views into head;
+// false when the request is not plain (req is then unspecified).
+bool parse_plain_get(std::string_view head, std::string_view path, PlainRequest& req);
 
-// Appends res as HTTP/1.1 to out, as httplib's writer would for a response
-// with a body in memory: the status line, res.headers, then Connection:
-// close or the given Keep-Alive value, Content-Type (text/plain when a body
-// has none) and Content-Length, then the body.
-void write_plain_response(const httplib::Response& res, bool close_connection, std::string_view keep_alive,
+// Appends res as HTTP/1.1 to out, as httplib's writer would: the status
+// line, the headers (one whose value httplib's set_header would refuse is
+// left out, as httplib does), then Connection: close or the given
+// Keep-Alive value, Content-Type (text/plain when a body has none) and
+// Content-Length, then the body.
+void write_plain_response(const PlainResponse& res, bool close_connection, std::string_view keep_alive,
                           std::string& out);
 
 }  // namespace plugauth::http

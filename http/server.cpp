@@ -32,6 +32,20 @@ picojson::value error_body(const std::string& error, const std::string& descript
   return picojson::value(std::move(o));
 }
 
+// On every response: no MIME sniffing, and nothing here is for a cache.
+constexpr std::pair<std::string_view, std::string_view> kEveryResponseHeaders[] = {
+    {"X-Content-Type-Options", "nosniff"}, {"Cache-Control", "no-store"}};
+
+std::string describe(std::exception_ptr ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+  }
+  return "unknown exception";
+}
+
 // Time the request started, for the access log; set by the pre-routing
 // handler and read by the logger, which run on the same worker thread.
 thread_local std::chrono::steady_clock::time_point request_started;
@@ -47,8 +61,7 @@ struct HttpServer::Impl {
   void configure();
   void routes();
 
-  // httplib's pipeline around a route, as named steps: the event loop's
-  // fast lane for /verify runs the same ones (routes()).
+  // httplib's pipeline around a route, as named steps.
   httplib::Server::HandlerResponse before_route(const httplib::Request& req, httplib::Response& res);
   static void log_request(const httplib::Request& req, const httplib::Response& res);
   static void on_exception(const httplib::Request& req, httplib::Response& res, std::exception_ptr ep);
@@ -77,8 +90,7 @@ httplib::Server::HandlerResponse HttpServer::Impl::before_route(const httplib::R
   request_started = std::chrono::steady_clock::now();
   // Constants, valid by construction: straight into the header map
   // rather than through set_header's field checks, on every request.
-  res.headers.emplace("X-Content-Type-Options", "nosniff");
-  res.headers.emplace("Cache-Control", "no-store");
+  for (const auto& [name, value] : kEveryResponseHeaders) res.headers.emplace(name, value);
   if (http::apply_cors(req, res, deps.config)) return httplib::Server::HandlerResponse::Handled;
   return httplib::Server::HandlerResponse::Unhandled;
 }
@@ -114,14 +126,7 @@ void HttpServer::Impl::log_request(const httplib::Request& req, const httplib::R
 // of it but a generic 500; the operator gets the detail.
 void HttpServer::Impl::on_exception(const httplib::Request& req, httplib::Response& res,
                                     std::exception_ptr ep) {
-  std::string what = "unknown exception";
-  try {
-    std::rethrow_exception(ep);
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-  }
-  log_error("internal error on " + req.method + " " + req.path + ": " + what);
+  log_error("internal error on " + req.method + " " + req.path + ": " + describe(ep));
   send_json(res, 500, error_body("server_error", "internal error"));
 }
 
@@ -156,16 +161,21 @@ void HttpServer::Impl::routes() {
   auto verify = register_gateway_routes(
       svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});
   // The same /verify, for a plain GET read by the event loop itself
-  // (http/plain_get.h), through the same steps httplib would take.
-  svr.set_fast_lane("/verify", [this, verify](const httplib::Request& req, httplib::Response& res) {
+  // (http/plain_get.h), with what the steps around a route would add: the
+  // constant headers of before_route (CORS never applies to /verify), a
+  // 500 for an exception, no access-log line (a gateway path).
+  svr.set_fast_lane("/verify", [verify](const http::PlainRequest& req, http::PlainResponse& res) {
+    for (const auto& [name, value] : kEveryResponseHeaders) res.set_header(name, std::string(value));
     try {
-      if (before_route(req, res) == httplib::Server::HandlerResponse::Unhandled) verify(req, res);
+      verify(req, res);
     } catch (...) {
-      on_exception(req, res, std::current_exception());
+      const std::size_t constant_headers = std::size(kEveryResponseHeaders);
+      res.headers.resize(constant_headers);
+      log_error("internal error on " + std::string(req.method) + " " + std::string(req.path) + ": " +
+                describe(std::current_exception()));
+      res.status = 500;
+      res.set_content(to_json(error_body("server_error", "internal error")), "application/json");
     }
-    if (res.status == -1) res.status = 200;
-    if (res.status >= 400) on_error(req, res);
-    log_request(req, res);
   });
 
   svr.Get("/healthz", [this](const httplib::Request&, httplib::Response& res) {

@@ -8,14 +8,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <catch2/catch.hpp>
 
 #include "tests/integration/daemon.h"
 
@@ -75,7 +74,8 @@ std::string read_until(int fd, const std::function<bool(const std::string&)>& do
   std::string received;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done(received)) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) break;
@@ -102,7 +102,8 @@ struct HeldSockets : std::vector<int> {
 bool receive_assignment(NotifySocket& notify, const std::string& assignment) {
   const auto deadline = std::chrono::steady_clock::now() + 10s;
   for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     auto datagram = notify.receive(std::max(left, std::chrono::milliseconds(0)));
     if (!datagram) return false;
     std::istringstream lines(*datagram);
@@ -119,7 +120,8 @@ TEST_CASE("GET /healthz answers 200 {\"status\":\"ok\"} as JSON") {
   CHECK(health.serialize() == R"({"status":"ok"})");
 }
 
-TEST_CASE("serve on an empty directory creates master.key with mode 0600 and the data directory with mode 0700") {
+TEST_CASE(
+    "serve on an empty directory creates master.key with mode 0600 and the data directory with mode 0700") {
   auto daemon = Daemon::start();
   CHECK(permissions(daemon->data_dir()) == 0700);
   CHECK(permissions(daemon->data_dir() + "/master.key") == 0600);
@@ -188,8 +190,9 @@ TEST_CASE("with CREDENTIALS_DIRECTORY (systemd LoadCredential=) serve uses maste
 
   SECTION("and refuses it when group or others can read it") {
     REQUIRE(::chmod(key_file.c_str(), 0440) == 0);
-    Daemon refused(DaemonOptions().with_data_dir(daemon->data_dir()).with_env("CREDENTIALS_DIRECTORY",
-                                                                              credentials.path()));
+    Daemon refused(DaemonOptions()
+                       .with_data_dir(daemon->data_dir())
+                       .with_env("CREDENTIALS_DIRECTORY", credentials.path()));
     auto status = refused.wait_exit();
     INFO("daemon stderr:\n" << refused.stderr_text());
     REQUIRE(status.has_value());
@@ -271,7 +274,8 @@ TEST_CASE("256 open connections, idle ones included, do not starve a new request
   CHECK(took < 2s);  // a liveness bound, not a benchmark
 
   // Idle connections are closed after 5 s (SPEC §8.10); each then reads EOF.
-  auto eof = read_until(held[0], [](const std::string&) { return false; }, 10s);
+  auto eof = read_until(
+      held[0], [](const std::string&) { return false; }, 10s);
   const auto idle_for = std::chrono::steady_clock::now() - opened;
   CHECK(eof.empty());
   CHECK(idle_for >= 4s);
@@ -292,7 +296,8 @@ std::string exchange(int port, const std::string& bytes, std::chrono::millisecon
   int fd = connect_loopback(port);
   if (fd < 0) return "";
   ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-  auto answer = read_until(fd, [](const std::string&) { return false; }, timeout);  // until EOF
+  auto answer = read_until(
+      fd, [](const std::string&) { return false; }, timeout);  // until EOF
   ::close(fd);
   return answer;
 }
@@ -307,7 +312,8 @@ TEST_CASE("pipelined requests on one connection are answered in order, whichever
   const std::string get_verify = "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   const std::string bytes = get_verify + "GET /verify?scope=x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
                             "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
-                            "POST /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello" + get_verify +
+                            "POST /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhello" +
+                            get_verify +
                             "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
   const auto started = std::chrono::steady_clock::now();
   const auto answer = exchange(daemon->port(), bytes);
@@ -321,10 +327,72 @@ TEST_CASE("pipelined requests on one connection are answered in order, whichever
   REQUIRE(fd >= 0);
   for (int i = 0; i < 3; ++i) {
     ::send(fd, get_verify.data(), get_verify.size(), MSG_NOSIGNAL);
-    auto one = read_until(fd, [](const std::string& r) { return r.find("no credentials") != std::string::npos; }, 5s);
+    auto one = read_until(
+        fd, [](const std::string& r) { return r.find("no credentials") != std::string::npos; }, 5s);
     CHECK(statuses(one) == std::vector<int>{401});
   }
   ::close(fd);
+}
+
+namespace {
+
+// A response's status line, its header lines sorted (order carries no
+// meaning) and its body.
+std::vector<std::string> response_lines(const std::string& response) {
+  std::vector<std::string> lines;
+  const size_t head_end = response.find("\r\n\r\n");
+  if (head_end == std::string::npos) return {"(no complete head) " + response};
+  for (size_t pos = 0; pos < head_end;) {
+    const size_t end = response.find("\r\n", pos);
+    lines.push_back(response.substr(pos, end - pos));
+    pos = end + 2;
+  }
+  std::sort(lines.begin() + 1, lines.end());
+  lines.push_back(response.substr(head_end + 4));
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("/verify answers a plain GET on the fast lane exactly as httplib answers the same request") {
+  auto daemon = Daemon::start();
+  auto created = daemon->cli({"key", "create", "--service", "openai", "--json"});
+  REQUIRE(created.exit_code == 0);
+  auto doc = parse_one_json(created.out);
+  REQUIRE(doc);
+  const std::string key = doc->get("key").get<std::string>();
+
+  // The second form carries a header the fast lane leaves to httplib (an
+  // Expect other than 100-continue means nothing to either), so it is read
+  // and answered by httplib on a worker; the answers must not differ.
+  const std::vector<std::string> requests = {
+      "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "\r\n",
+      "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "x\r\n",
+      "GET /verify?scope=read HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization:   Bearer " + key + "  \r\n",
+      "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Original-URI: /api/a%20b?q=1\r\nX-Original-Method: "
+      "PUT\r\n",
+      "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic " +
+          httplib::detail::base64_encode("u:" + key) + "\r\n",
+  };
+  for (const auto& head : requests) {
+    for (const std::string connection : {"close", "keep-alive"}) {
+      const std::string fast = head + "Connection: " + connection + "\r\n\r\n";
+      const std::string slow = head + "Expect: nothing\r\nConnection: " + connection + "\r\n\r\n";
+      // keep-alive: a second request closes the connection, so both arrive.
+      const std::string closer =
+          connection == "close" ? "" : "GET /nowhere HTTP/1.1\r\nConnection: close\r\n\r\n";
+      const std::string fast_answer = exchange(daemon->port(), fast + closer, 3s);
+      const std::string slow_answer = exchange(daemon->port(), slow + closer, 3s);
+      INFO(fast << "\n---\n" << fast_answer << "\n---\n" << slow_answer);
+      const auto fast_first = fast_answer.substr(0, fast_answer.find("HTTP/1.1", 1));
+      const auto slow_first = slow_answer.substr(0, slow_answer.find("HTTP/1.1", 1));
+      CHECK(response_lines(fast_first) == response_lines(slow_first));
+      CHECK(statuses(fast_answer) == statuses(slow_answer));
+      CHECK(fast_first.find(connection == "close" ? "Connection: close\r\n"
+                                                  : "Keep-Alive: timeout=5, max=") != std::string::npos);
+    }
+  }
+  require_healthy(*daemon);
 }
 
 TEST_CASE("a connection idle after a worker served it holds no thread: 64 of them with 16 workers") {
@@ -353,8 +421,9 @@ TEST_CASE("a connection idle after a worker served it holds no thread: 64 of the
   // And the idle connections still serve their next request, on either path.
   const std::string verify = "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   ::send(held[0], verify.data(), verify.size(), MSG_NOSIGNAL);
-  CHECK(statuses(read_until(held[0], [](const std::string& r) { return r.find("no credentials") != std::string::npos; },
-                            5s)) == std::vector<int>{401});
+  CHECK(statuses(read_until(
+            held[0], [](const std::string& r) { return r.find("no credentials") != std::string::npos; },
+            5s)) == std::vector<int>{401});
   ::send(held[1], healthz.data(), healthz.size(), MSG_NOSIGNAL);
   CHECK_THAT(read_until(held[1], ok, 5s), Catch::StartsWith("HTTP/1.1 200"));
 }
@@ -375,8 +444,9 @@ TEST_CASE("odd requests to /verify get an answer or a close, never a hang, and t
     CHECK(answer.find("invalid_request") != std::string::npos);
   }
   SECTION("a request head over 16 KiB") {
-    auto answer = exchange(port, "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(20000, 'a') +
-                                     "\r\nConnection: close\r\n\r\n",
+    auto answer = exchange(port,
+                           "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + std::string(20000, 'a') +
+                               "\r\nConnection: close\r\n\r\n",
                            3s);
     INFO(answer.substr(0, 200));
     REQUIRE(statuses(answer).size() == 1);
@@ -397,7 +467,8 @@ TEST_CASE("odd requests to /verify get an answer or a close, never a hang, and t
     const std::string request = "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
     ::shutdown(fd, SHUT_WR);
-    auto answer = read_until(fd, [](const std::string&) { return false; }, 3s);
+    auto answer = read_until(
+        fd, [](const std::string&) { return false; }, 3s);
     ::close(fd);
     CHECK(statuses(answer) == std::vector<int>{401});
   }
@@ -420,13 +491,15 @@ TEST_CASE("a chunked body over 64 KiB is refused with a 4xx, and the daemon stay
   auto daemon = Daemon::start();
   int fd = connect_loopback(daemon->port());
   REQUIRE(fd >= 0);
-  std::string request = "POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
-                        "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n";
+  std::string request =
+      "POST /token HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n\r\n";
   const std::string chunk(8192, 'a');
   for (int i = 0; i < 9; ++i) request += "2000\r\n" + chunk + "\r\n";
   request += "0\r\n\r\n";
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-  auto answer = read_until(fd, [](const std::string&) { return false; }, 5s);
+  auto answer = read_until(
+      fd, [](const std::string&) { return false; }, 5s);
   ::close(fd);
   INFO(answer);
   REQUIRE(answer.size() >= 12);
@@ -494,7 +567,8 @@ TEST_CASE("/verify and /metrics write no access-log line; /metrics and the audit
   const auto log = daemon->stderr_text();
   CHECK(log.find("GET /verify") == std::string::npos);
   CHECK(log.find("GET /metrics") == std::string::npos);
-  CHECK(metrics->body.find("plugauth_verify_total{type=\"none\",outcome=\"invalid_token\"} 1") != std::string::npos);
+  CHECK(metrics->body.find("plugauth_verify_total{type=\"none\",outcome=\"invalid_token\"} 1") !=
+        std::string::npos);
 
   // The failure is in the audit log, with its reason, once the queue is
   // flushed (every 200 ms).
@@ -520,7 +594,11 @@ TEST_CASE("signing-key rotate while serve runs reaches JWKS within a second (SPE
   REQUIRE_FALSE(new_kid.empty());
   REQUIRE(new_kid != old_kid);
 
-  const bool seen = eventually([&] { return jwks_kids(*daemon) == std::set<std::string>{old_kid, new_kid}; }, 1s);
+  const bool seen = eventually(
+      [&] {
+        return jwks_kids(*daemon) == std::set<std::string>{old_kid, new_kid};
+      },
+      1s);
   INFO("JWKS kids: " << jwks_kids(*daemon).size());
   CHECK(seen);
 }
