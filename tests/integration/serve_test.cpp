@@ -392,6 +392,17 @@ TEST_CASE("/verify answers a plain GET on the fast lane exactly as httplib answe
                                                   : "Keep-Alive: timeout=5, max=") != std::string::npos);
     }
   }
+  // Two Authorization fields, one of them valid: refused on both paths,
+  // since which one a server reads is what a smuggler would choose.
+  for (const std::string extra : {"", "Expect: nothing\r\n"}) {
+    const auto answer = exchange(daemon->port(),
+                                 "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key +
+                                     "\r\nAuthorization: Bearer x\r\n" + extra + "Connection: close\r\n\r\n",
+                                 3s);
+    INFO(answer);
+    CHECK(statuses(answer) == std::vector<int>{401});
+    CHECK(answer.find("more than one credential header") != std::string::npos);
+  }
   require_healthy(*daemon);
 }
 
