@@ -377,6 +377,14 @@ def summarize(path):
         print(line)
     print()
 
+    def rounds_p99(case):
+        # Per round, plugauth's p99 and nginx's in the same round: the tail
+        # moves with the machine far more than the median does.
+        ours = {r["round"]: r["p99_us"] / 1000 for r in pick(64, case, "plugauth")}
+        theirs = {r["round"]: r["p99_us"] / 1000 for r in pick(64, case, "nginx")}
+        return "per round " + ", ".join(
+            f"{ours[k]:.2f}" + (f" (nginx {theirs[k]:.2f})" if k in theirs else "") for k in sorted(ours))
+
     valid = pick(64, "valid", "plugauth")
     valid_c1 = pick(1, "valid", "plugauth")
     p99 = med(valid, "p99_us") / 1000
@@ -388,7 +396,7 @@ def summarize(path):
         (f"throughput >= {GOAL_VS_NODE}x node-jose (64 conns)", ratios.get(("valid", "node-jose"), 0) >= GOAL_VS_NODE,
          f"{ratios.get(('valid', 'node-jose'), float('nan')):.2f}x"),
         (f"p99 <= {GOAL_P99_MS:g} ms (64 conns)", p99 <= GOAL_P99_MS,
-         f"{p99:.3f} ms (at 1 conn: {med(valid_c1, 'p99_us') / 1000:.3f} ms)"),
+         f"{p99:.3f} ms (at 1 conn: {med(valid_c1, 'p99_us') / 1000:.3f} ms; {rounds_p99('valid')})"),
         (f"server CPU <= {GOAL_CPU_US:g} us/request", cpu <= GOAL_CPU_US, f"{cpu:.1f} us"),
         ("zero errors, timeouts, non-2xx", errors == 0 and not failed_valid, f"{errors}"),
     ]
@@ -407,7 +415,8 @@ def summarize(path):
         errors = sum(r["status"] + r["sock"] + r["timeout"] for r in rs)
         oauth_goals += [
             (f"{label}: throughput >= {GOAL_JWT_VS_NGINX}x nginx", ratio >= GOAL_JWT_VS_NGINX, f"{ratio:.2f}x"),
-            (f"{label}: p99 <= {GOAL_JWT_P99_MS:g} ms (64 conns)", p99 <= GOAL_JWT_P99_MS, f"{p99:.3f} ms"),
+            (f"{label}: p99 <= {GOAL_JWT_P99_MS:g} ms (64 conns)", p99 <= GOAL_JWT_P99_MS,
+             f"{p99:.3f} ms ({rounds_p99(case)})"),
             (f"{label}: zero errors, timeouts, non-2xx", errors == 0, f"{errors}"),
         ]
     if refresh:

@@ -190,16 +190,27 @@ done
 RESULTS="$TMP/results.tsv"
 : >"$RESULTS"
 run() {  # run ROUND CONNS CASE TARGET
-  local round=$1 conns=$2 case=$3 target=$4 header before after line
+  local round=$1 conns=$2 case=$3 target=$4 header before after line steal_before steal_after
   header=$(header_of "$target" "$case")
   local args=(-t1 "-c$conns" "-d$DURATION" --latency -s "$BENCH/report.lua")
   [ -n "$header" ] && args+=(-H "$header")
   # shellcheck disable=SC2046
   before=$(lib cpu-ticks $(pids_of "$target" "$case"))
+  steal_before=$(steal_ticks)
   wrk "${args[@]}" "$(url_of "$target" "$case")" >"$TMP/wrk-$round-$conns-$case-$target.txt" 2>&1
+  steal_after=$(steal_ticks)
   # shellcheck disable=SC2046
   after=$(lib cpu-ticks $(pids_of "$target" "$case"))
   record "$round" "$conns" "$case" "$target" "$TMP/wrk-$round-$conns-$case-$target.txt" "$((after - before))"
+  steal_note "$steal_before" "$steal_after"
+}
+# The machine's steal time (/proc/stat: CPU time the hypervisor gave to
+# others) around a run, as a share of all CPU time: a shared machine's tail
+# latency moves with it.
+steal_ticks() { awk '/^cpu /{print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
+steal_note() {  # steal_note "STEAL TOTAL" "STEAL TOTAL": prints the share in between
+  echo "$1 $2" | awk '{d = $4 - $2; s = d > 0 ? 100 * ($3 - $1) / d : 0
+    printf("           steal %.1f%% of CPU time during the run\n", s)}'
 }
 record() {  # record ROUND CONNS CASE TARGET WRK-OUTPUT CPU-TICKS: one results line, one progress line
   local round=$1 conns=$2 case=$3 target=$4 out=$5 ticks=$6 line
