@@ -50,9 +50,10 @@ VALID_CASES = ("valid", "jwt-eddsa", "jwt-hs256")
 CASES = ("valid", "invalid", "none", "jwt-eddsa", "jwt-hs256")
 CASE_LABELS = {"jwt-eddsa": "EdDSA JWT", "jwt-hs256": "HS256 JWT"}
 # "ok" is the count of 200 responses where the run counted them (the refresh
-# case: rotations), else -1.
+# case: rotations), else -1; "steal" the machine's steal time during the run
+# in 1/1000 of all CPU time (scripts/bench.sh), -1 when not measured.
 COLUMNS = ("round", "conns", "case", "target", "requests", "duration_us", "p50_us", "p99_us",
-           "connect", "read", "write", "status", "timeout", "cpu_ticks", "ok")
+           "connect", "read", "write", "status", "timeout", "cpu_ticks", "ok", "steal")
 
 
 def free_ports(n):
@@ -267,6 +268,7 @@ def load(path):
                 continue
             row = dict(zip(COLUMNS, parts))
             row.setdefault("ok", "-1")
+            row.setdefault("steal", "-1")
             for k in COLUMNS:
                 if k not in ("case", "target"):
                     row[k] = int(row[k])
@@ -378,12 +380,21 @@ def summarize(path):
     print()
 
     def rounds_p99(case):
-        # Per round, plugauth's p99 and nginx's in the same round: the tail
-        # moves with the machine far more than the median does.
-        ours = {r["round"]: r["p99_us"] / 1000 for r in pick(64, case, "plugauth")}
+        # Per round, plugauth's p99 with the machine's steal time during
+        # that run, and nginx's p99 in the same round: on a shared machine
+        # the tail moves with the steal far more than the median does.
+        ours = {r["round"]: r for r in pick(64, case, "plugauth")}
         theirs = {r["round"]: r["p99_us"] / 1000 for r in pick(64, case, "nginx")}
-        return "per round " + ", ".join(
-            f"{ours[k]:.2f}" + (f" (nginx {theirs[k]:.2f})" if k in theirs else "") for k in sorted(ours))
+
+        def one(k):
+            text = f"{ours[k]['p99_us'] / 1000:.2f}"
+            notes = []
+            if ours[k]["steal"] >= 0:
+                notes.append(f"steal {ours[k]['steal'] / 10:.1f}%")
+            if k in theirs:
+                notes.append(f"nginx {theirs[k]:.2f}")
+            return text + (f" ({', '.join(notes)})" if notes else "")
+        return "per round " + ", ".join(one(k) for k in sorted(ours))
 
     valid = pick(64, "valid", "plugauth")
     valid_c1 = pick(1, "valid", "plugauth")

@@ -201,30 +201,30 @@ run() {  # run ROUND CONNS CASE TARGET
   steal_after=$(steal_ticks)
   # shellcheck disable=SC2046
   after=$(lib cpu-ticks $(pids_of "$target" "$case"))
-  record "$round" "$conns" "$case" "$target" "$TMP/wrk-$round-$conns-$case-$target.txt" "$((after - before))"
-  steal_note "$steal_before" "$steal_after"
+  record "$round" "$conns" "$case" "$target" "$TMP/wrk-$round-$conns-$case-$target.txt" "$((after - before))" \
+    "$(steal_permille "$steal_before" "$steal_after")"
 }
 # The machine's steal time (/proc/stat: CPU time the hypervisor gave to
 # others) around a run, as a share of all CPU time: a shared machine's tail
 # latency moves with it.
 steal_ticks() { awk '/^cpu /{print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat; }
-steal_note() {  # steal_note "STEAL TOTAL" "STEAL TOTAL": prints the share in between
-  echo "$1 $2" | awk '{d = $4 - $2; s = d > 0 ? 100 * ($3 - $1) / d : 0
-    printf("           steal %.1f%% of CPU time during the run\n", s)}'
+steal_permille() {  # steal_permille "STEAL TOTAL" "STEAL TOTAL": the share in between, in 1/1000
+  echo "$1 $2" | awk '{d = $4 - $2; print (d > 0 ? int(1000 * ($3 - $1) / d) : 0)}'
 }
 record() {  # record ROUND CONNS CASE TARGET WRK-OUTPUT CPU-TICKS: one results line, one progress line
-  local round=$1 conns=$2 case=$3 target=$4 out=$5 ticks=$6 line
+  local round=$1 conns=$2 case=$3 target=$4 out=$5 ticks=$6 steal=${7:--1} line
   line=$(grep '^BENCH_RESULT ' "$out" | tail -n1)
   [ -n "$line" ] || { echo "bench: wrk gave no result; see $TMP" >&2; BENCH_KEEP=1; exit 1; }
   local requests duration_us p50_us p99_us connect read write status timeout ok=-1
   eval "$(printf '%s\n' "${line#BENCH_RESULT }" | tr ' ' '\n')"
-  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$round" "$conns" "$case" "$target" "$requests" \
-    "$duration_us" "$p50_us" "$p99_us" "$connect" "$read" "$write" "$status" "$timeout" "$ticks" "$ok" \
+  printf '%s %s %s %s %s %s %s %s %s %s %s %s %s %s %s %s\n' "$round" "$conns" "$case" "$target" "$requests" \
+    "$duration_us" "$p50_us" "$p99_us" "$connect" "$read" "$write" "$status" "$timeout" "$ticks" "$ok" "$steal" \
     >>"$RESULTS"
-  printf '  round %s  %-7s %-9s c%-2s  %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  non-2xx %s  sock %s  timeout %s\n' \
+  printf '  round %s  %-7s %-9s c%-2s  %8.0f req/s  p50 %7.3f ms  p99 %7.3f ms  non-2xx %s  sock %s  timeout %s%s\n' \
     "$round" "$case" "$target" "$conns" "$(echo "$requests $duration_us" | awk '{print $1 / ($2 / 1e6)}')" \
     "$(awk "BEGIN{print $p50_us / 1000}")" "$(awk "BEGIN{print $p99_us / 1000}")" \
-    "$status" "$((connect + read + write))" "$timeout"
+    "$status" "$((connect + read + write))" "$timeout" \
+    "$([ "$steal" -ge 0 ] && awk "BEGIN{printf \"  steal %.1f%%\", $steal / 10}")"
   if [ "$ok" -ge 0 ]; then
     printf '  round %s  %-7s %-9s c%-2s  %8.0f rotations/s\n' "$round" "$case" "$target" "$conns" \
       "$(echo "$ok $duration_us" | awk '{print $1 / ($2 / 1e6)}')"
