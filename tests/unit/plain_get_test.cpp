@@ -20,6 +20,7 @@ using plugauth::http::parse_plain_get;
 using plugauth::http::PlainRequest;
 using plugauth::http::PlainResponse;
 using plugauth::http::write_plain_response;
+using namespace std::string_literals;
 
 namespace {
 
@@ -220,7 +221,7 @@ TEST_CASE("the fast lane refuses what it cannot read exactly as httplib would, l
       "GET /verify HTTP/1.1\r\nA: b\x7f\r\n\r\n",
       "GET /verify HTTP/1.1\r\nA: b\nC: d\r\n\r\n",
       "GET /verify HTTP/1.1\r\nA: b\rC: d\r\n\r\n",
-      "GET /verify HTTP/1.1\r\nA: b\0c\r\n\r\n",
+      "GET /verify HTTP/1.1\r\nA: b\0c\r\n\r\n"s,  // a NUL inside the value
       "GET /verify HTTP/1.1\r\nContent-Length: 0\r\n\r\n",
       "GET /verify HTTP/1.1\r\ntransfer-encoding: chunked\r\n\r\n",
       "GET /verify HTTP/1.1\r\nExpect: 100-continue\r\n\r\n",
