@@ -106,6 +106,7 @@ int audit(Invocation& inv) {
       o["status"] = picojson::value(static_cast<double>(e.status));
       o["client_ip"] = picojson::value(e.client_ip);
       o["detail"] = picojson::value(e.detail);
+      o["count"] = picojson::value(static_cast<double>(e.count));
       arr.emplace_back(std::move(o));
     }
     picojson::object doc;
@@ -122,6 +123,7 @@ int audit(Invocation& inv) {
     if (e.status != 0) *inv.out << "  status=" << e.status;
     if (!e.client_ip.empty()) *inv.out << "  ip=" << e.client_ip;
     if (!e.detail.empty()) *inv.out << "  " << e.detail;
+    if (e.count > 1) *inv.out << "  (" << e.count << " times)";
     *inv.out << "\n";
   }
   return kExitOk;

@@ -85,6 +85,9 @@ std::string Metrics::render(const Gauges& g) const {
   add("# HELP plugauth_audit_dropped_total Audit events dropped because the queue was full.\n"
       "# TYPE plugauth_audit_dropped_total counter\nplugauth_audit_dropped_total %llu\n",
       static_cast<unsigned long long>(g.audit_dropped));
+  add("# HELP plugauth_audit_coalesced_total Audit events counted into an identical event of the same second.\n"
+      "# TYPE plugauth_audit_coalesced_total counter\nplugauth_audit_coalesced_total %llu\n",
+      static_cast<unsigned long long>(g.audit_coalesced));
   add("# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
       "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n",
       static_cast<unsigned long long>(resident_bytes()));

@@ -7,7 +7,7 @@ std::vector<AuditEvent> Store::audit_events(const AuditQuery& q) {
   return with_db("audit_events", [&](SQLite::Database& db) {
     SQLite::Statement st(db,
                          "SELECT at, action, COALESCE(subject,''), COALESCE(client_id,''), COALESCE(key_id,''),"
-                         " COALESCE(api_path,''), COALESCE(status,0), COALESCE(client_ip,''), COALESCE(detail,'')"
+                         " COALESCE(api_path,''), COALESCE(status,0), COALESCE(client_ip,''), COALESCE(detail,''), count"
                          " FROM audit_events"
                          " WHERE at >= ?1 AND (?2 = '' OR action = ?2) AND (?3 = '' OR client_id = ?3 OR key_id = ?3)"
                          " ORDER BY at DESC, id DESC LIMIT ?4");
@@ -27,6 +27,7 @@ std::vector<AuditEvent> Store::audit_events(const AuditQuery& q) {
       e.status = st.getColumn(6).getInt();
       e.client_ip = st.getColumn(7).getString();
       e.detail = st.getColumn(8).getString();
+      e.count = st.getColumn(9).getInt64();
       out.push_back(std::move(e));
     }
     return out;

@@ -1,13 +1,37 @@
 #include "store/audit_queue.h"
 
+#include <functional>
+#include <string_view>
+
 namespace plugauth::store {
+namespace {
+
+size_t hash_of(const AuditEvent& e) {
+  size_t h = std::hash<int64_t>{}(e.at) ^ (std::hash<int>{}(e.status) << 1);
+  for (const std::string* s : {&e.action, &e.subject, &e.client_id, &e.key_id, &e.api_path, &e.client_ip, &e.detail})
+    h = h * 1099511628211u ^ std::hash<std::string_view>{}(*s);
+  return h;
+}
+
+}  // namespace
 
 void AuditQueue::push(AuditEvent event) {
+  const size_t h = hash_of(event);
   std::lock_guard lock(mu_);
+  auto [first, last] = index_.equal_range(h);
+  for (auto it = first; it != last; ++it) {
+    AuditEvent& waiting = pending_[it->second];
+    if (waiting.same_event(event)) {
+      waiting.count += event.count;
+      coalesced_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
   if (pending_.size() >= kMaxPending) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  index_.emplace(h, pending_.size());
   pending_.push_back(std::move(event));
 }
 
@@ -16,6 +40,7 @@ size_t AuditQueue::flush(Store& store) {
   {
     std::lock_guard lock(mu_);
     batch.swap(pending_);
+    index_.clear();
   }
   store.append_audit_events(batch);
   return batch.size();

@@ -183,6 +183,10 @@ CREATE INDEX grant_families_client ON grant_families(client_id);
 CREATE INDEX access_tokens_client ON access_tokens(client_id);
 CREATE INDEX authorization_codes_family ON authorization_codes(family_id);
 )SQL"},
+      {3, "audit rows count identical events", R"SQL(
+-- One row stands for `count` identical events of the same second.
+ALTER TABLE audit_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
+)SQL"},
   };
   return all;
 }

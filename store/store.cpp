@@ -319,7 +319,7 @@ void Store::append_audit_events(const std::vector<AuditEvent>& events) {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement st(db,
                          "INSERT INTO audit_events (at, action, subject, client_id, key_id, api_path,"
-                         " status, client_ip, detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         " status, client_ip, detail, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (const auto& e : events) {
       st.bind(1, e.at);
       st.bind(2, e.action);
@@ -330,6 +330,7 @@ void Store::append_audit_events(const std::vector<AuditEvent>& events) {
       st.bind(7, e.status);
       st.bind(8, e.client_ip);
       st.bind(9, e.detail);
+      st.bind(10, e.count);
       st.exec();
       st.reset();
     }

@@ -62,6 +62,16 @@ struct AuditEvent {
   int status = 0;
   std::string client_ip;
   std::string detail;  // never a secret
+  // How many identical events (every field above equal, so also the same
+  // second) this row stands for: a flood of one refusal is one row, not
+  // thousands, and nothing is lost but the order within that second.
+  int64_t count = 1;
+
+  bool same_event(const AuditEvent& o) const {
+    return at == o.at && status == o.status && action == o.action && subject == o.subject &&
+           client_id == o.client_id && key_id == o.key_id && api_path == o.api_path &&
+           client_ip == o.client_ip && detail == o.detail;
+  }
 };
 
 struct UserRecord {

@@ -592,6 +592,40 @@ TEST_CASE("/verify and /metrics write no access-log line; /metrics and the audit
   CHECK(audited);
 }
 
+TEST_CASE("a flood of one refusal is a few audit rows whose counts add up, and /metrics counts the folding") {
+  auto daemon = Daemon::start();
+  constexpr int64_t kRefusals = 40;
+  for (int i = 0; i < kRefusals; ++i) {
+    auto refused = daemon->get("/verify?scope=items", {{"Authorization", "Bearer pak_0123456789abcdef_not-a-real-key"}});
+    REQUIRE(refused);
+    CHECK(refused->status == 401);
+  }
+  int64_t total = 0, rows = 0;
+  for (int i = 0; i < 50 && total < kRefusals; ++i) {
+    auto audit = daemon->cli({"audit", "--action", "verify_failed", "--json"});
+    REQUIRE(audit.exit_code == 0);
+    auto doc = parse_one_json(audit.out);
+    REQUIRE(doc);
+    total = rows = 0;
+    for (const auto& e : doc->get("events").get<picojson::array>()) {
+      CHECK(e.get("detail").to_str() == "malformed or forged token");
+      total += static_cast<int64_t>(e.get("count").get<double>());
+      ++rows;
+    }
+    if (total < kRefusals) std::this_thread::sleep_for(100ms);
+  }
+  CHECK(total == kRefusals);
+  // One row per second and per 200 ms flush the requests spanned.
+  CHECK(rows >= 1);
+  CHECK(rows <= 10);
+  auto metrics = daemon->get("/metrics");
+  REQUIRE(metrics);
+  CHECK(metrics->body.find("plugauth_audit_coalesced_total " + std::to_string(kRefusals - rows) + "\n") !=
+        std::string::npos);
+  auto text = daemon->cli({"audit", "--action", "verify_failed"});
+  if (rows < kRefusals) CHECK(text.out.find(" times)") != std::string::npos);
+}
+
 TEST_CASE("signing-key rotate while serve runs reaches JWKS within a second (SPEC §4)") {
   auto daemon = Daemon::start();
   const std::string old_kid = only_kid(*daemon);

@@ -330,12 +330,13 @@ TEST_CASE("append_audit_events writes a whole batch, field for field") {
 
   std::vector<AuditEvent> batch = {audit_event(10, "token.issued"), audit_event(11, "login.failed", 401),
                                    audit_event(12, "key.revoked")};
+  batch[1].count = 42;  // 42 identical refusals in that second
   store->append_audit_events(batch);
   CHECK(count_rows(path, "audit_events") == 3);
 
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   SQLite::Statement st(db,
-                       "SELECT at, action, subject, client_id, key_id, api_path, status, client_ip, detail"
+                       "SELECT at, action, subject, client_id, key_id, api_path, status, client_ip, detail, count"
                        " FROM audit_events ORDER BY id");
   for (const auto& e : batch) {
     REQUIRE(st.executeStep());
@@ -348,8 +349,16 @@ TEST_CASE("append_audit_events writes a whole batch, field for field") {
     CHECK(st.getColumn(6).getInt() == e.status);
     CHECK(st.getColumn(7).getString() == e.client_ip);
     CHECK(st.getColumn(8).getString() == e.detail);
+    CHECK(st.getColumn(9).getInt64() == e.count);
   }
   CHECK_FALSE(st.executeStep());
+
+  // audit_events reads every field back, the count included.
+  auto read = store->audit_events({});
+  REQUIRE(read.size() == 3);
+  CHECK(read[1].same_event(batch[1]));
+  CHECK(read[1].count == 42);
+  CHECK(read[0].count == 1);
 }
 
 TEST_CASE("backup_to writes an openable copy with the same rows") {
