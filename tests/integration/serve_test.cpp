@@ -563,7 +563,7 @@ TEST_CASE("the access log line has method, path, status and client, never the qu
   CHECK(logged);
 }
 
-TEST_CASE("/verify and /metrics write no access-log line; /metrics and the audit log account for them") {
+TEST_CASE("/verify and /metrics write no access-log line, and /metrics and the audit log account for them") {
   auto daemon = Daemon::start();
   auto refused = daemon->get("/verify", {{"Authorization", "Bearer pak_0123456789abcdef_not-a-real-key"}});
   REQUIRE(refused);

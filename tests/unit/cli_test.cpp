@@ -190,7 +190,7 @@ TEST_CASE("too many or too few positional arguments is a usage error") {
   CHECK(h.seen->args == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("a non-repeatable option given twice is a usage error; a repeatable one collects every value") {
+TEST_CASE("a non-repeatable option given twice is a usage error, and a repeatable one collects every value") {
   Harness h;
   CHECK(h.run({"client", "add", "--name", "a", "--name", "b"}) == kExitUsage);
   CHECK(contains(h.err.str(), "--name given more than once"));

@@ -370,7 +370,7 @@ TEST_CASE("a trailing slash on the issuer is stripped, also in the default resou
   }
 }
 
-TEST_CASE("an http issuer off loopback is warned about; https and loopback are not") {
+TEST_CASE("an http issuer off loopback is warned about, and https and loopback are not") {
   auto warnings_for = [](const std::string& issuer) {
     Config c;
     c.issuer = issuer;
@@ -408,7 +408,7 @@ TEST_CASE("STATE_DIRECTORY is the data directory when set, and its plugauth.json
   CHECK(flagged.config_file.empty());
 }
 
-TEST_CASE("a --config naming a missing file is an error; an explicit file is read") {
+TEST_CASE("a --config naming a missing file is an error, and an explicit file is read") {
   TempDir dir;
   ConfigSources s = in_dir(dir);
   s.config_flag = dir.path() + "/missing.json";

@@ -96,7 +96,7 @@ TEST_CASE("nesting up to 32 levels parses and deeper nesting is rejected") {
   CHECK_FALSE(parse_json_strict(nested_objects(33)).ok());
 }
 
-TEST_CASE("64 KiB of '[' is rejected without exhausting the stack") {
+TEST_CASE("64 KiB of opening brackets is rejected without exhausting the stack") {
   auto parsed = parse_json_strict(std::string(64 * 1024, '['));
   CHECK_FALSE(parsed.ok());
   auto objects = parse_json_strict(std::string(64 * 1024 / 5, ' ') + nested_objects(64 * 1024 / 5));

@@ -591,7 +591,7 @@ TEST_CASE("a token from another issuer, or none, is rejected (RFC 9068 §4)") {
   CHECK_JWT_ERROR(f.verify(f.ed_token(missing)), JwtError::WrongIssuer);
 }
 
-TEST_CASE("a token for another audience is rejected; aud may be a string or an array (RFC 7519 §4.1.3)") {
+TEST_CASE("a token for another audience is rejected, and aud may be a string or an array (RFC 7519 §4.1.3)") {
   Fixture f;
   auto with_aud = [&](const std::string& aud) {
     return R"({"iss":")" + kIssuer + R"(","aud":)" + aud + R"(,"exp":)" + std::to_string(kNow + 900) + "}";
