@@ -1,6 +1,9 @@
 // Password sign-in for /authorize and /account, throttled per account and
 // per IP (SPEC §8.9) and audited. Unknown user names cost the same as wrong
-// passwords, so the answer's timing does not reveal which names exist.
+// passwords, so the answer's timing does not reveal which names exist. An
+// account with two-step sign-in also needs its current authenticator code;
+// a wrong or missing code is a failed sign-in like a wrong password, and the
+// answer does not say which of the three was wrong.
 #pragma once
 
 #include <string>
@@ -17,7 +20,7 @@ struct LoginFailure {
 };
 
 Result<store::UserRecord, LoginFailure> check_login(OAuthContext& ctx, const std::string& username,
-                                                    const std::string& password, const std::string& client_ip,
-                                                    const std::string& path);
+                                                    const std::string& password, const std::string& totp_code,
+                                                    const std::string& client_ip, const std::string& path);
 
 }  // namespace plugauth

@@ -39,4 +39,10 @@ void FailureThrottle::record_success(const std::string& key) {
   if (it != windows_.end() && it->second.blocked_until <= clock_.now()) windows_.erase(it);
 }
 
+void FailureThrottle::forget_failures_before(const std::string& key, int64_t time) {
+  std::lock_guard lock(mu_);
+  auto it = windows_.find(key);
+  if (it != windows_.end() && it->second.first_failure <= time) windows_.erase(it);
+}
+
 }  // namespace plugauth

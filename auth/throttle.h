@@ -32,6 +32,9 @@ class FailureThrottle {
   std::optional<int64_t> blocked(const std::string& key, int limit) const;
   void record_failure(const std::string& key, int limit);
   void record_success(const std::string& key);
+  // `user unlock`: a window whose failures began at or before `time` is
+  // forgotten, wait included.
+  void forget_failures_before(const std::string& key, int64_t time);
 
  private:
   struct Window {

@@ -11,6 +11,7 @@
 #include "auth/base64url.h"
 #include "auth/passwords.h"
 #include "auth/scopes.h"
+#include "auth/two_step.h"
 #include "cli/format.h"
 #include "config/duration.h"
 
@@ -163,6 +164,61 @@ int user_passwd(Invocation& inv) {
     picojson::object doc;
     doc["name"] = picojson::value(user->name);
     print_ok(inv, "changed the password of " + user->name, doc);
+    return kExitOk;
+  });
+}
+
+// Two-step sign-in (TOTP). The secret is shown once, here.
+int user_mfa_enable(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    auto user = app.store->find_user_by_name(inv.args[0]);
+    if (!user) return fail(inv, "no user \"" + inv.args[0] + "\"");
+    if (user->mfa)
+      return fail(inv, user->name + " already has two-step sign-in; `user mfa disable " + user->name +
+                           "` first to give them a new secret");
+    const TotpSetup setup = new_totp_setup(app.random, app.config.issuer, *user);
+    app.store->set_user_totp(user->id, seal_totp_secret(*app.crypto, app.random, user->id, setup.secret),
+                             app.clock.now());
+    app.store->append_audit_events({{app.clock.now(), "mfa_enabled", user->id, "", "", "", 0, "cli", ""}});
+    picojson::object doc;
+    doc["name"] = picojson::value(user->name);
+    doc["secret"] = picojson::value(setup.secret_base32);
+    doc["otpauth_uri"] = picojson::value(setup.otpauth_uri);
+    print_ok(inv,
+             "two-step sign-in is on for " + user->name +
+                 ". Add this secret to their authenticator app now; it is not shown again:\n  secret  " +
+                 setup.secret_base32 + "\n  uri     " + setup.otpauth_uri,
+             doc);
+    return kExitOk;
+  });
+}
+
+int user_mfa_disable(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    auto user = app.store->find_user_by_name(inv.args[0]);
+    if (!user) return fail(inv, "no user \"" + inv.args[0] + "\"");
+    app.store->set_user_totp(user->id, std::nullopt, app.clock.now());
+    if (user->mfa)
+      app.store->append_audit_events({{app.clock.now(), "mfa_disabled", user->id, "", "", "", 0, "cli", ""}});
+    picojson::object doc;
+    doc["name"] = picojson::value(user->name);
+    print_ok(inv, user->mfa ? "two-step sign-in is off for " + user->name : user->name + " had no two-step sign-in",
+             doc);
+    return kExitOk;
+  });
+}
+
+// Sign-in failures so far stop counting against the account (SPEC §8.9);
+// the daemon sees it at the account's next sign-in.
+int user_unlock(Invocation& inv) {
+  return with_app(inv, [&](App& app) {
+    auto user = app.store->find_user_by_name(inv.args[0]);
+    if (!user || !app.store->unlock_user(user->name, app.clock.now()))
+      return fail(inv, "no user \"" + inv.args[0] + "\"");
+    app.store->append_audit_events({{app.clock.now(), "user_unlocked", user->id, "", "", "", 0, "cli", ""}});
+    picojson::object doc;
+    doc["name"] = picojson::value(user->name);
+    print_ok(inv, "unlocked " + user->name + ": earlier failed sign-ins no longer count", doc);
     return kExitOk;
   });
 }
@@ -389,6 +445,11 @@ void register_identity_commands(Cli& cli) {
   cli.add({{"user", "list"}, "", "list users", {}, 0, 0, user_list});
   cli.add({{"user", "remove"}, "NAME", "remove a user and their keys (the sub is never reused)", {}, 1, 1, user_remove});
   cli.add({{"user", "passwd"}, "NAME", "change a user's password", {password_stdin}, 1, 1, user_passwd});
+  cli.add({{"user", "mfa", "enable"}, "NAME", "turn on two-step sign-in (TOTP); prints the secret once", {}, 1, 1,
+           user_mfa_enable});
+  cli.add({{"user", "mfa", "disable"}, "NAME", "turn off two-step sign-in", {}, 1, 1, user_mfa_disable});
+  cli.add({{"user", "unlock"}, "NAME", "forget the account's failed sign-ins, ending a lockout", {}, 1, 1,
+           user_unlock});
   cli.add({{"role", "add"}, "NAME", "create a role, or replace its scopes",
            {{"scope", "\"a b\"", "the role's scopes; \"*\" for every known scope"}}, 1, 1, role_add});
   cli.add({{"role", "list"}, "", "list roles and their scopes", {}, 0, 0, role_list});

@@ -1,8 +1,12 @@
 // /account: an end user's own page. Sign in (same session as /authorize),
-// list, create (shown once) and revoke their own user_http API keys.
+// list, create (shown once) and revoke their own user_http API keys, and
+// turn two-step sign-in on (with a code from the new secret) or off (with a
+// current code).
 #include <httplib.h>
 
 #include "auth/login.h"
+#include "auth/totp.h"
+#include "auth/two_step.h"
 #include "common/clock.h"
 #include "http/forms.h"
 #include "http/oauth_routes.h"
@@ -22,6 +26,10 @@ class AccountRoutes {
 
   void get(const httplib::Request& req, httplib::Response& res) { render(req, res, "", "", 200); }
 
+  // Codes guessed against a signed-in session (turning two-step sign-in
+  // off) are throttled like sign-ins of the account.
+  static std::string code_key(const std::string& user_id) { return "totp:" + user_id; }
+
   void post(const httplib::Request& req, httplib::Response& res) {
     auto form = http::body_params(req);
     if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
@@ -29,7 +37,8 @@ class AccountRoutes {
       return http::send_page(res, 403, pages::form_expired_page());
     const std::string action = (*form)["action"];
     if (action == "login") {
-      auto user = check_login(ctx_, (*form)["username"], (*form)["password"], req.remote_addr, req.path);
+      auto user = check_login(ctx_, (*form)["username"], (*form)["password"], (*form)["totp"], req.remote_addr,
+                              req.path);
       if (!user) {
         if (user.error().retry_after > 0) res.set_header("Retry-After", std::to_string(user.error().retry_after));
         return render(req, res, user.error().message, "", user.error().status);
@@ -73,6 +82,50 @@ class AccountRoutes {
       ctx_.audit.push({now, "key_revoked", user->id, "", key->key_id, "/account", 200, req.remote_addr, "self-service"});
       return see_other(res);
     }
+    if (action == "totp_start") {
+      if (user->mfa) return render(req, res, "Two-step sign-in is already on.", "", 400);
+      const TotpSetup setup = new_totp_setup(ctx_.random, ctx_.config.issuer, *user);
+      pages::TwoStepView view;
+      view.setup_secret = setup.secret_base32;
+      view.setup_uri = setup.otpauth_uri;
+      view.setup_token = seal_pending_totp(ctx_.crypto, ctx_.random, user->id, setup.secret, now);
+      return render(req, res, "", "", 200, &view);
+    }
+    if (action == "totp_confirm") {
+      if (user->mfa) return render(req, res, "Two-step sign-in is already on.", "", 400);
+      auto secret = open_pending_totp(ctx_.crypto, user->id, (*form)["setup"], now);
+      if (!secret) return render(req, res, "The setup expired or was changed; start again.", "", 400);
+      auto step = totp::accepted_step(*secret, (*form)["totp"], now, -1);
+      if (!step) {
+        pages::TwoStepView view;
+        view.setup_secret = totp::base32(*secret);
+        view.setup_uri = totp_uri_for(ctx_.config.issuer, *user, *secret);
+        view.setup_token = (*form)["setup"];
+        return render(req, res, "That code is not the one the app shows now; check the phone's clock and try again.",
+                      "", 400, &view);
+      }
+      ctx_.store.set_user_totp(user->id, seal_totp_secret(ctx_.crypto, ctx_.random, user->id, *secret), now);
+      ctx_.store.advance_totp_step(user->id, *step);  // the code just used does not sign in
+      ctx_.audit.push({now, "mfa_enabled", user->id, "", "", "/account", 200, req.remote_addr, "self-service"});
+      return see_other(res);
+    }
+    if (action == "totp_disable") {
+      if (!user->mfa) return see_other(res);
+      if (auto wait = ctx_.throttle.blocked(code_key(user->id), kAccountFailureLimit)) {
+        res.set_header("Retry-After", std::to_string(*wait));
+        return render(req, res, "Too many wrong codes. Try again in " + std::to_string(*wait) + " seconds.", "", 429);
+      }
+      if (!check_totp(ctx_.crypto, ctx_.store, ctx_.clock, user->id, (*form)["totp"])) {
+        ctx_.throttle.record_failure(code_key(user->id), kAccountFailureLimit);
+        ctx_.audit.push({now, "mfa_disable_failed", user->id, "", "", "/account", 401, req.remote_addr,
+                         "wrong or reused authenticator code"});
+        return render(req, res, "That code is wrong or was already used.", "", 401);
+      }
+      ctx_.throttle.record_success(code_key(user->id));
+      ctx_.store.set_user_totp(user->id, std::nullopt, now);
+      ctx_.audit.push({now, "mfa_disabled", user->id, "", "", "/account", 200, req.remote_addr, "self-service"});
+      return see_other(res);
+    }
     http::send_page(res, 400, pages::error_page("Invalid request", "unknown action"));
   }
 
@@ -83,7 +136,7 @@ class AccountRoutes {
   }
 
   void render(const httplib::Request& req, httplib::Response& res, const std::string& message,
-              const std::string& new_key, int status) {
+              const std::string& new_key, int status, const pages::TwoStepView* setup = nullptr) {
     std::string binding = http::cookie(req, Sessions::kCsrfCookie);
     if (binding.size() < 16) {
       binding = sessions_.new_csrf_binding();
@@ -98,7 +151,9 @@ class AccountRoutes {
       keys.push_back({k.key_id, k.name, k.scope.value_or(""), day(k.created_at),
                       k.last_used_at ? day(*k.last_used_at) : "never", k.expires_at ? day(*k.expires_at) : ""});
     }
-    http::send_page(res, status, pages::account_page(user->name, csrf, keys, new_key, message));
+    pages::TwoStepView two_step = setup ? *setup : pages::TwoStepView{};
+    two_step.enabled = user->mfa;
+    http::send_page(res, status, pages::account_page(user->name, csrf, keys, new_key, message, two_step));
   }
 
   OAuthContext& ctx_;

@@ -252,7 +252,8 @@ class OAuthRoutes {
     auto it = form.find("username");
     const std::string username = it == form.end() ? "" : it->second.substr(0, 64);
     const std::string password = form.count("password") ? form.at("password") : "";
-    auto user = check_login(ctx_, username, password, req.remote_addr, req.path);
+    const std::string code = form.count("totp") ? form.at("totp") : "";
+    auto user = check_login(ctx_, username, password, code, req.remote_addr, req.path);
     if (!user) {
       if (user.error().retry_after > 0) res.set_header("Retry-After", std::to_string(user.error().retry_after));
       return http::send_page(res, user.error().status, pages::login_page("/authorize", hidden, &view, user.error().message));

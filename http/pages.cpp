@@ -7,6 +7,7 @@ const char* const kStylesheet = R"CSS(
 body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:#f4f5f7;color:#1d2330}
 main{max-width:28rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:12px;box-shadow:0 1px 4px rgba(0,0,0,.08)}
 h1{font-size:1.3rem;margin:0 0 1rem}
+h2{font-size:1.1rem;margin:1.5rem 0 .5rem}
 p{margin:.5rem 0}
 label{display:block;margin:.75rem 0 .25rem;font-weight:600}
 input[type=text],input[type=password]{width:100%;padding:.6rem;border:1px solid #c5cad3;border-radius:8px;font-size:1rem}
@@ -91,6 +92,10 @@ std::string login_page(const std::string& action, const std::map<std::string, st
           "<label for=\"password\">Password</label>"
           "<input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required "
           "maxlength=\"1024\">"
+          "<label for=\"totp\">Authenticator code <span class=\"muted\">(if you turned on two-step sign-in)</span>"
+          "</label>"
+          "<input type=\"text\" id=\"totp\" name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" "
+          "pattern=\"[0-9]{6}\" maxlength=\"6\">"
           "<div class=\"row\"><button type=\"submit\">Sign in</button></div></form>";
   return layout("Sign in", body);
 }
@@ -114,8 +119,46 @@ std::string consent_page(const std::string& action, const std::map<std::string, 
   return layout("Allow access", body);
 }
 
+namespace {
+
+std::string code_field(const std::string& label) {
+  return "<label for=\"totp\">" + escape(label) +
+         "</label><input type=\"text\" id=\"totp\" name=\"totp\" inputmode=\"numeric\" "
+         "autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" maxlength=\"6\" required>";
+}
+
+std::string two_step_section(const std::string& csrf_field, const TwoStepView& t) {
+  std::string out = "<h2>Two-step sign-in</h2>";
+  if (t.enabled) {
+    return out + "<p id=\"two-step-state\">On: signing in asks for the code from your authenticator app.</p>"
+                 "<form method=\"post\" action=\"/account\">" + csrf_field +
+           "<input type=\"hidden\" name=\"action\" value=\"totp_disable\">" +
+           code_field("Current code, to turn it off") +
+           "<div class=\"row\"><button type=\"submit\" class=\"secondary\">Turn off</button></div></form>";
+  }
+  if (!t.setup_token.empty()) {
+    return out + "<p>Add this account to your authenticator app: type in the secret below, or open the link on "
+                 "your phone. Then enter the code the app shows.</p>"
+                 "<code class=\"key\" id=\"totp-secret\">" + escape(t.setup_secret) +
+           "</code><p><a id=\"totp-uri\" href=\"" + escape(t.setup_uri) +
+           "\">Open in authenticator app</a></p>"
+           "<form method=\"post\" action=\"/account\">" + csrf_field +
+           "<input type=\"hidden\" name=\"action\" value=\"totp_confirm\">"
+           "<input type=\"hidden\" name=\"setup\" value=\"" + escape(t.setup_token) + "\">" +
+           code_field("Code from the app") +
+           "<div class=\"row\"><button type=\"submit\">Turn on</button></div></form>";
+  }
+  return out + "<p id=\"two-step-state\">Off: signing in needs only your password.</p>"
+               "<form method=\"post\" action=\"/account\">" + csrf_field +
+         "<input type=\"hidden\" name=\"action\" value=\"totp_start\">"
+         "<div class=\"row\"><button type=\"submit\" class=\"secondary\">Set up two-step sign-in</button></div>"
+         "</form>";
+}
+
+}  // namespace
+
 std::string account_page(const std::string& username, const std::string& csrf, const std::vector<KeyView>& keys,
-                         const std::string& new_key, const std::string& message) {
+                         const std::string& new_key, const std::string& message, const TwoStepView& two_step) {
   std::string body = "<h1>Your API keys</h1><p>Signed in as <strong>" + escape(username) + "</strong>.</p>";
   if (!message.empty()) body += "<p class=\"warn\" role=\"status\">" + escape(message) + "</p>";
   if (!new_key.empty())
@@ -140,6 +183,7 @@ std::string account_page(const std::string& username, const std::string& csrf, c
     }
     body += "</table>";
   }
+  body += two_step_section(csrf_field, two_step);
   body += "<form method=\"post\" action=\"/account\">" + csrf_field +
           "<input type=\"hidden\" name=\"action\" value=\"logout\"><div class=\"row\">"
           "<button type=\"submit\" class=\"secondary\">Sign out</button></div></form>";

@@ -42,7 +42,17 @@ struct KeyView {
   std::string expires;
 };
 
+// Two-step sign-in on the account page: on, off, or being set up (then the
+// secret to type into the app, its otpauth link and the sealed form of it
+// that the confirming POST carries back).
+struct TwoStepView {
+  bool enabled = false;
+  std::string setup_secret;
+  std::string setup_uri;
+  std::string setup_token;
+};
+
 std::string account_page(const std::string& username, const std::string& csrf, const std::vector<KeyView>& keys,
-                         const std::string& new_key, const std::string& message);
+                         const std::string& new_key, const std::string& message, const TwoStepView& two_step);
 
 }  // namespace plugauth::pages

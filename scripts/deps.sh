@@ -15,8 +15,9 @@ build_pkgs=(g++ cmake make pkg-config file patch xz-utils ca-certificates
 test_pkgs=(systemd curl python3 nginx-light caddy chromium)
 
 # The third-party OAuth clients tests/oauth drives plugauth with.
+# pyotp computes two-step sign-in codes the way an authenticator app does.
 test_pkgs+=(python3-authlib python3-requests-oauthlib python3-jwt python3-pytest
-            python3-requests python3-cryptography)
+            python3-requests python3-cryptography python3-pyotp)
 
 # tests/mcp makes the CA and certificate of its local HTTPS server (client ID
 # metadata documents) with the openssl CLI.

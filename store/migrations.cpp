@@ -187,6 +187,12 @@ CREATE INDEX authorization_codes_family ON authorization_codes(family_id);
 -- One row stands for `count` identical events of the same second.
 ALTER TABLE audit_events ADD COLUMN count INTEGER NOT NULL DEFAULT 1 CHECK (count >= 1);
 )SQL"},
+      {4, "two-step sign-in and unlocking accounts", R"SQL(
+-- The last TOTP step accepted for the user: a code works once.
+ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
+-- When `plugauth user unlock` last ran: earlier sign-in failures stop counting.
+ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;
+)SQL"},
   };
   return all;
 }

@@ -81,6 +81,9 @@ struct UserRecord {
   std::vector<std::string> roles;
   bool mfa = false;
   int64_t created_at = 0;
+  // When an operator last ran `user unlock`: sign-in failures before it
+  // no longer count against the account.
+  int64_t unlocked_at = 0;
 };
 
 struct RoleRecord {
@@ -259,6 +262,17 @@ class Store {
   // grants); the id is kept in retired_user_ids so it is never reused.
   bool remove_user(const std::string& name, int64_t now);
   bool user_id_ever_used(const std::string& id);
+  // Two-step sign-in. The secret is stored sealed (CryptoKeys::seal with the
+  // context "totp:<user id>"); nullopt turns it off. Setting or clearing it
+  // also forgets the last accepted step. False if there is no such user.
+  bool set_user_totp(const std::string& user_id, const std::optional<std::string>& sealed_secret, int64_t now);
+  std::optional<std::string> user_totp(const std::string& user_id);
+  // Records `step` as the user's last accepted TOTP step, only if it is later
+  // than the one stored: true for exactly one of two racing sign-ins with
+  // the same code.
+  bool advance_totp_step(const std::string& user_id, int64_t step);
+  // `user unlock`: failures before `now` stop counting. False if no such user.
+  bool unlock_user(const std::string& name, int64_t now);
   bool set_password(const std::string& name, const std::string& password_hash, int64_t now);
   // Creates the role or replaces its scopes.
   void upsert_role(const std::string& name, const std::string& scopes, int64_t now);

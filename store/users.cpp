@@ -16,7 +16,7 @@ std::vector<std::string> roles_of(StatementCache& sql, const std::string& user_i
 std::optional<UserRecord> read_user(StatementCache& sql, const char* where, const std::string& value) {
   UserRecord u;
   {
-    auto use = sql(std::string("SELECT id, name, password_hash, totp_sealed IS NOT NULL, created_at"
+    auto use = sql(std::string("SELECT id, name, password_hash, totp_sealed IS NOT NULL, created_at, unlocked_at"
                                " FROM users WHERE ") + where + " = ?");
     SQLite::Statement& st = *use;
     st.bind(1, value);
@@ -26,6 +26,7 @@ std::optional<UserRecord> read_user(StatementCache& sql, const char* where, cons
     u.password_hash = st.getColumn(2).getString();
     u.mfa = st.getColumn(3).getInt() != 0;
     u.created_at = st.getColumn(4).getInt64();
+    u.unlocked_at = st.getColumn(5).getInt64();
   }
   u.roles = roles_of(sql, u.id);
   return u;
@@ -113,6 +114,47 @@ bool Store::user_id_ever_used(const std::string& id) {
     SQLite::Statement st(db, "SELECT 1 FROM users WHERE id = ?1 UNION ALL SELECT 1 FROM retired_user_ids WHERE id = ?1");
     st.bind(1, id);
     return st.executeStep();
+  });
+}
+
+bool Store::set_user_totp(const std::string& user_id, const std::optional<std::string>& sealed_secret,
+                          int64_t now) {
+  return with_db("set_user_totp", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "UPDATE users SET totp_sealed = ?, totp_last_step = 0, updated_at = ? WHERE id = ?");
+    if (sealed_secret) st.bind(1, sealed_secret->data(), static_cast<int>(sealed_secret->size()));
+    else st.bind(1);
+    st.bind(2, now);
+    st.bind(3, user_id);
+    return st.exec() == 1;
+  });
+}
+
+std::optional<std::string> Store::user_totp(const std::string& user_id) {
+  return with_db("user_totp", [&](SQLite::Database& db) -> std::optional<std::string> {
+    SQLite::Statement st(db, "SELECT totp_sealed FROM users WHERE id = ? AND totp_sealed IS NOT NULL");
+    st.bind(1, user_id);
+    if (!st.executeStep()) return std::nullopt;
+    const SQLite::Column c = st.getColumn(0);
+    return std::string(static_cast<const char*>(c.getBlob()), static_cast<size_t>(c.getBytes()));
+  });
+}
+
+bool Store::advance_totp_step(const std::string& user_id, int64_t step) {
+  return with_db("advance_totp_step", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "UPDATE users SET totp_last_step = ?1 WHERE id = ?2 AND totp_last_step < ?1");
+    st.bind(1, step);
+    st.bind(2, user_id);
+    return st.exec() == 1;
+  });
+}
+
+bool Store::unlock_user(const std::string& name, int64_t now) {
+  return with_db("unlock_user", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "UPDATE users SET unlocked_at = ?, updated_at = ? WHERE name = ?");
+    st.bind(1, now);
+    st.bind(2, now);
+    st.bind(3, name);
+    return st.exec() == 1;
   });
 }
 

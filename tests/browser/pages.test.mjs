@@ -326,7 +326,7 @@ test('a wrong password shows the error on the page with status 401 and redirects
   assert.equal(response.status(), 401);
   assert.equal(new URL(page.url()).origin, d.base, 'the browser stays on plugauth');
   assert.equal(await page.locator('h1').innerText(), 'Sign in');
-  assert.equal(await page.getByRole('alert').innerText(), 'The user name or password is wrong.');
+  assert.equal(await page.getByRole('alert').innerText(), 'The user name, password or authenticator code is wrong.');
   assert.equal(await page.locator('#username').count(), 1, 'the form is shown again');
   await shot(page, 'wrong-password');
   assert.equal(d.callback.hits.length, 0, 'the client received no callback');

@@ -199,13 +199,15 @@ class Browser:
     def post(self, fields):
         return self.session.post(self.daemon.url("/authorize"), data=fields, allow_redirects=False, timeout=10)
 
-    def sign_in(self, authorize_url, username="alice", password=PASSWORD):
+    def sign_in(self, authorize_url, username="alice", password=PASSWORD, totp=None):
         """Loads the sign-in page and signs in; returns the consent page response."""
         page = self.open(authorize_url)
         assert page.status_code == 200, (page.status_code, page.text)
         fields = hidden_fields(page.text)
         assert fields.get("csrf"), "sign-in page has no CSRF field"
         fields.update(action="login", username=username, password=password)
+        if totp is not None:
+            fields["totp"] = totp
         return self.post(fields)
 
     def consent(self, consent_page, action="allow"):
