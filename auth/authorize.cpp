@@ -1,6 +1,7 @@
 #include "auth/authorize.h"
 
 #include "auth/access_tokens.h"
+#include "auth/base64url.h"
 #include "auth/client_metadata.h"
 #include "auth/clients.h"
 #include "auth/token_endpoint.h"
@@ -23,21 +24,6 @@ std::string with_query(const std::string& uri, const std::vector<std::pair<std::
 }
 
 }  // namespace
-
-std::string url_encode(std::string_view s) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
 
 std::string authorization_error_redirect(const std::string& redirect_uri, const OAuthError& error,
                                          const std::string& state, const std::string& issuer) {

@@ -47,6 +47,4 @@ std::string approve_authorization(const AuthorizationRequest& request, const sto
 std::string authorization_error_redirect(const std::string& redirect_uri, const OAuthError& error,
                                          const std::string& state, const std::string& issuer);
 
-std::string url_encode(std::string_view s);
-
 }  // namespace plugauth

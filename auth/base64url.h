@@ -14,4 +14,8 @@ std::optional<std::string> base64url_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);  // lowercase
 
+// Percent-encodes every byte but RFC 3986 unreserved characters (uppercase
+// hex), for query values and URI labels.
+std::string url_encode(std::string_view s);
+
 }  // namespace plugauth

@@ -7,28 +7,10 @@
 #include <array>
 #include <stdexcept>
 
+#include "auth/base64url.h"
 #include "auth/crypto.h"
 
 namespace plugauth::totp {
-namespace {
-
-std::string percent_encode(std::string_view s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-        c == '_' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 std::string base32(std::string_view bytes) {
   static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -89,8 +71,8 @@ std::string otpauth_uri(std::string_view issuer_name, std::string_view account_n
   std::string issuer(issuer_name), account(account_name);
   std::replace(issuer.begin(), issuer.end(), ':', '-');
   std::replace(account.begin(), account.end(), ':', '-');
-  const std::string label = percent_encode(issuer) + ":" + percent_encode(account);
-  return "otpauth://totp/" + label + "?secret=" + base32(secret) + "&issuer=" + percent_encode(issuer) +
+  const std::string label = url_encode(issuer) + ":" + url_encode(account);
+  return "otpauth://totp/" + label + "?secret=" + base32(secret) + "&issuer=" + url_encode(issuer) +
          "&algorithm=SHA1&digits=" + std::to_string(kDigits) + "&period=" + std::to_string(kStepSeconds);
 }
 
