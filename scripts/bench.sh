@@ -24,9 +24,13 @@
 # ceiling: one writer looping over transactions shaped like a rotation, WAL
 # and synchronous=FULL, in the same directory on the same disk.
 #
-# environment: BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_KEEP=1 keeps the
-# temp directory (logs, wrk output, results.tsv), BENCH_STRICT=1 exits 3 when
-# a goal is missed.
+# Before round 1, each target gets every 64-connection case once for
+# BENCH_WARMUP, untimed: the first timed run of a freshly started server
+# should not also measure its first page faults, cache fills and JIT.
+#
+# environment: BENCH_ROUNDS (3), BENCH_DURATION (10s), BENCH_WARMUP (2s; 0
+# skips it), BENCH_KEEP=1 keeps the temp directory (logs, wrk output,
+# results.tsv), BENCH_STRICT=1 exits 3 when a goal is missed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,6 +38,7 @@ BENCH="$ROOT/bench"
 PLUGAUTH="$ROOT/build/plugauth"
 ROUNDS=${BENCH_ROUNDS:-3}
 DURATION=${BENCH_DURATION:-10s}
+WARMUP=${BENCH_WARMUP:-2s}
 lib() { python3 "$BENCH/benchlib.py" "$@"; }
 
 # --- dependencies -----------------------------------------------------------
@@ -254,6 +259,15 @@ run_sqlite() {  # run_sqlite ROUND
 
 echo "bench: plugauth $("$PLUGAUTH" version 2>/dev/null | head -n1) on :$PORT_PLUGAUTH (HS256 tokens: :$PORT_HS256), nginx $("$NGINX" -v 2>&1 | sed 's|.*/||') on :$PORT_NGINX, node $(node --version) + jose $(node -p 'require("'"$BENCH"'/node_modules/jose/package.json").version') on :$PORT_NODE"
 echo "bench: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -t1 -d$DURATION, $ROUNDS rounds"
+if [ "$WARMUP" != 0 ]; then
+  for case in $CASES; do
+    for target in plugauth nginx node-jose; do
+      header=$(header_of "$target" "$case")
+      wrk -t1 -c64 "-d$WARMUP" ${header:+-H "$header"} "$(url_of "$target" "$case")" >/dev/null 2>&1 || true
+    done
+  done
+  echo "bench: warmed up every target with each 64-connection case for $WARMUP (not timed)"
+fi
 orders=("plugauth nginx node-jose" "nginx node-jose plugauth" "node-jose plugauth nginx")
 for round in $(seq 1 "$ROUNDS"); do
   order=${orders[$(((round - 1) % 3))]}
