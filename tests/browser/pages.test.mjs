@@ -115,8 +115,12 @@ async function startPlugauth(t) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let log = '';
+  // The daemon's clock: real time plus the seconds in this file (re-read on
+  // every use), so a test moves time instead of waiting for it.
+  const clockFile = path.join(data, 'clock-offset');
+  writeFileSync(clockFile, '0');
   const proc = spawn(BINARY, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PLUGAUTH_TEST_CLOCK_OFFSET_FILE: clockFile } });
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((r) => proc.on('exit', r));
@@ -145,7 +149,18 @@ async function startPlugauth(t) {
   // The daemon's log, one line per request, beside the screenshots.
   const logFile = path.join(ARTIFACTS, `${t.name.replace(/[^A-Za-z0-9]+/g, '-').slice(0, 60)}.log`);
   t.after(() => writeFileSync(logFile, log));
-  return { base, issuer: metadata.issuer, client, callback, log: () => log };
+  return {
+    base, issuer: metadata.issuer, client, callback, log: () => log,
+    advance: (seconds) => writeFileSync(clockFile, String(seconds)),
+  };
+}
+
+// The code an authenticator app shows for an otpauth:// URI, `offset` seconds
+// from now, computed by pyotp (python3-pyotp), not by anything of ours.
+function appCode(uri, offset = 0) {
+  return execFileSync('/usr/bin/python3', ['-c',
+    'import pyotp, sys, time; print(pyotp.parse_uri(sys.argv[1]).at(int(time.time()) + int(sys.argv[2])))',
+    uri, String(offset)]).toString().trim();
 }
 
 function authorizeUrl(d, { state, challenge }) {
@@ -176,9 +191,10 @@ async function submit(page, button, pathname) {
   return response;
 }
 
-async function signIn(page, password = PASSWORD, pathname = '/authorize') {
+async function signIn(page, password = PASSWORD, pathname = '/authorize', totp = '') {
   await page.locator('#username').fill('alice');
   await page.locator('#password').fill(password);
+  if (totp) await page.locator('#totp').fill(totp);
   return submit(page, 'Sign in', pathname);
 }
 
@@ -378,6 +394,54 @@ test('account page: sign in, create a key that passes /verify, revoke it and /ve
       await sleep(25);
     } while (Date.now() < deadline);
     assert.equal(status, 401, 'the revoked key is refused within 1 s');
+  });
+
+test('account page: turn on two-step sign-in with the code of an app reading the page\'s link; then sign-in needs a code',
+  async (t) => {
+    const d = await startPlugauth(t);
+    const context = await browser.newContext();
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto(`${d.base}/account`);
+    assert.equal((await signIn(page, PASSWORD, '/account')).status(), 303);
+    assert.match(await page.locator('#two-step-state').innerText(), /^Off/);
+
+    assert.equal((await submit(page, 'Set up two-step sign-in', '/account')).status(), 200);
+    const secret = (await page.locator('#totp-secret').innerText()).trim();
+    const uri = await page.locator('#totp-uri').getAttribute('href');
+    assert.match(secret, /^[A-Z2-7]{32}$/, 'a 160-bit secret in base32');
+    assert.ok(uri.startsWith('otpauth://totp/127.0.0.1:alice?') && uri.includes(`secret=${secret}`), uri);
+    await shot(page, 'two-step-1-setup');
+    await page.setViewportSize(PHONE);
+    await shot(page, 'two-step-2-setup-phone');
+    await assertFitsWidth(page);
+    await page.setViewportSize({ width: 1280, height: 720 });
+
+    const code = appCode(uri);
+    await page.locator('#totp').fill(code);
+    assert.equal((await submit(page, 'Turn on', '/account')).status(), 303);
+    assert.match(await page.locator('#two-step-state').innerText(), /^On/);
+    assert.equal(await page.locator('#totp-secret').count(), 0, 'the secret is not shown again');
+    await shot(page, 'two-step-3-on');
+
+    // Signed out, the password alone no longer signs in, nor does the code
+    // that turned two-step sign-in on.
+    await submit(page, 'Sign out', '/account');
+    const refused = await signIn(page, PASSWORD, '/account');
+    assert.equal(refused.status(), 401);
+    assert.equal(await page.getByRole('alert').innerText(), 'The user name, password or authenticator code is wrong.');
+    assert.equal((await signIn(page, PASSWORD, '/account', code)).status(), 401);
+    await shot(page, 'two-step-4-code-needed');
+
+    d.advance(60);
+    const signedIn = await signIn(page, PASSWORD, '/account', appCode(uri, 60));
+    assert.equal(signedIn.status(), 303);
+    assert.equal(await page.locator('h1').innerText(), 'Your API keys');
+
+    d.advance(120);
+    await page.locator('#totp').fill(appCode(uri, 120));
+    assert.equal((await submit(page, 'Turn off', '/account')).status(), 303);
+    assert.match(await page.locator('#two-step-state').innerText(), /^Off/);
   });
 
 test('the pages refuse to be framed: X-Frame-Options DENY, CSP frame-ancestors \'none\', and Chromium obeys',
