@@ -31,6 +31,7 @@ class TestProvider {
     this.authorizationUrls = [];
     this.savedTokens = [];
     this.requests = [];
+    this.sent = [];  // every request as it leaves, answered or not (for failure reports)
     this.browser = new Browser();
   }
 
@@ -114,8 +115,9 @@ class TestProvider {
 async function connectWithAuth(mcpUrl, provider) {
   const client = new Client({ name: 'plugauth-test', version: '1.0.0' });
   const recordingFetch = async (url, init) => {
-    const res = await fetch(url, init);
     const u = new URL(url instanceof Request ? url.url : String(url));
+    provider.sent.push(`${new Date().toISOString()} ${init?.method ?? 'GET'} ${u.origin}${u.pathname}`);
+    const res = await fetch(url, init);
     provider.requests.push(`${init?.method ?? 'GET'} ${u.origin}${u.pathname} ${res.status}`);
     return res;
   };
@@ -137,6 +139,27 @@ async function connectWithAuth(mcpUrl, provider) {
 // The `aud` claim of a JWT access token (read only; /verify checks it).
 function audienceOf(jwt) {
   return JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url').toString('utf8')).aud;
+}
+
+// runFlow, and when it fails, what is needed to tell which request went
+// unanswered and who held it: the requests as sent and as answered, and the
+// end of each process's log.
+async function runFlowReporting(stack, provider, options) {
+  try {
+    await runFlow(stack, provider, options);
+  } catch (e) {
+    const tail = (name) => {
+      try {
+        return fs.readFileSync(path.join(stack.dir, name), 'utf8').split('\n').slice(-40).join('\n');
+      } catch {
+        return '(no log)';
+      }
+    };
+    e.message += `\n--- sent:\n${provider.sent.join('\n')}\n--- answered:\n${provider.requests.join('\n')}` +
+      `\n--- plugauth.log:\n${tail('plugauth.log')}\n--- caddy.log:\n${tail('caddy.log')}` +
+      `\n--- mcp-server.log:\n${tail('mcp-server.log')}\n--- at ${new Date().toISOString()}`;
+    throw e;
+  }
 }
 
 // The whole flow for one provider, shared by the DCR and CIMD variants.
@@ -223,7 +246,7 @@ describe('MCP SDK client with dynamic client registration (RFC 7591)', () => {
   test('401 → PRM → AS metadata → /register → PKCE + resource → tools/list through Caddy → refresh', async () => {
     const redirectUrl = `http://127.0.0.1:${await freePort()}/callback`;
     const provider = new TestProvider({ redirectUrl });
-    await runFlow(stack, provider, { expectRegistration: true });
+    await runFlowReporting(stack, provider, { expectRegistration: true });
     // The consent screen marks a registered client as unverified and names
     // the redirect host (SPEC §3 POST /authorize).
     assert.match(provider.browser.consentPage, /registered itself and has not been verified/);
@@ -280,7 +303,7 @@ describe('MCP SDK client with a client ID metadata document', () => {
 
   test('401 → PRM → AS metadata → URL client_id (no /register) → PKCE + resource → tools/list through Caddy → refresh', async () => {
     const provider = new TestProvider({ redirectUrl: docServer.redirectUrl, clientMetadataUrl: clientIdUrl });
-    await runFlow(stack, provider, { expectRegistration: false });
+    await runFlowReporting(stack, provider, { expectRegistration: false });
     assert.ok(fetched >= 1, 'plugauth never fetched the client metadata document');
     assert.ok(provider.browser.consentPage.includes('MCP SDK test client (metadata document)'),
       'the consent page names the client from its metadata document');
