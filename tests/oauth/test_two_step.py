@@ -7,13 +7,15 @@ Covers SPEC §3 (/authorize "optional TOTP code", /account "enable or disable
 TOTP") and §4 (`user mfa enable|disable`, `user unlock`)."""
 
 import html
+import json
 import re
+import subprocess
 import time
 
 import pyotp
 import requests
 
-from conftest import PASSWORD, Browser, hidden_fields, poll, query_of
+from conftest import BINARY, PASSWORD, Browser, hidden_fields, poll, query_of
 
 WRONG = "The user name, password or authenticator code is wrong."
 
@@ -80,8 +82,13 @@ def test_codes_follow_the_daemons_clock_with_one_step_of_drift(daemon, client):
 
 def test_cli_disable_and_the_secret_is_not_stored_in_the_clear(daemon, client):
     out = daemon.cli("user", "mfa", "enable", "alice")
-    again = daemon.cli("user", "mfa", "enable", "alice", check=False)
-    assert again is None or "already" in str(again)
+    # A second enable is refused (exit 1, the reason on stdout as JSON) and
+    # prints no secret, new or old.
+    again = subprocess.run([BINARY, "user", "mfa", "enable", "alice", "--data", str(daemon.data), "--json"],
+                           capture_output=True, text=True, timeout=30)
+    assert again.returncode == 1, (again.returncode, again.stdout, again.stderr)
+    assert "already has two-step sign-in" in json.loads(again.stdout)["error"]
+    assert "otpauth" not in again.stdout and out["secret"] not in again.stdout
     secret_b32 = out["secret"]
     raw = pyotp.TOTP(secret_b32).byte_secret()
     for f in daemon.data.glob("plugauth.db*"):

@@ -24,6 +24,12 @@ AuditEvent refusal(int64_t at) {
   return {at, "verify_failed", "", "", "pak_1", "/api/items", 401, "127.0.0.1", "malformed or forged token"};
 }
 
+std::unique_ptr<Store> open_store(const TempDir& dir) {
+  auto opened = Store::open(dir.file("plugauth.db"));
+  REQUIRE(opened.ok());
+  return std::move(opened.value());
+}
+
 std::vector<AuditEvent> all_events(Store& store) {
   AuditQuery q;
   q.limit = 1000;
@@ -36,9 +42,8 @@ std::vector<AuditEvent> all_events(Store& store) {
 
 TEST_CASE("AuditQueue folds identical events of one second into one row with a count") {
   TempDir dir;
-  auto opened = Store::open(dir.file("plugauth.db"));
-  REQUIRE(opened.ok());
-  Store& store = *opened.value();
+  auto opened = open_store(dir);
+  Store& store = *opened;
   AuditQueue queue;
 
   for (int i = 0; i < 500; ++i) queue.push(refusal(100));
@@ -101,9 +106,8 @@ TEST_CASE("AuditQueue bounds distinct events, never counts of a waiting one") {
 
 TEST_CASE("AuditQueue loses no event count under concurrent pushes and flushes") {
   TempDir dir;
-  auto opened = Store::open(dir.file("plugauth.db"));
-  REQUIRE(opened.ok());
-  Store& store = *opened.value();
+  auto opened = open_store(dir);
+  Store& store = *opened;
   AuditQueue queue;
   constexpr int kThreads = 4, kPerThread = 20000;
   std::atomic<bool> done{false};
