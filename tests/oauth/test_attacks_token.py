@@ -35,8 +35,11 @@ def test_code_with_another_redirect_uri_is_invalid_grant(daemon):
 
 
 def test_code_expires_after_sixty_seconds(daemon, client):
+    # The offset counts from real time, and the exchange comes some real time
+    # after the code was issued (seconds on a loaded machine under ASan):
+    # "just before" keeps a margin that load cannot use up.
     code = code_for(daemon, client)
-    daemon.advance(59)
+    daemon.advance(50)
     assert daemon.token(code_grant(client, code), auth=client.basic).status_code == 200
 
     daemon.advance(0)
