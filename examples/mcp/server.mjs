@@ -10,7 +10,8 @@
 //
 // usage: node server.mjs [PORT]      (default 3000; listens on 127.0.0.1)
 // The MCP endpoint is POST /mcp (stateless mode: no session ids, one MCP
-// server instance per HTTP request; GET and DELETE answer 405).
+// server instance per HTTP request, answers as plain JSON; GET and DELETE
+// answer 405).
 import http from 'node:http';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -124,7 +125,13 @@ const httpServer = http.createServer(async (req, res) => {
     return jsonRpcError(res, e.status ?? 400, e.message);
   }
   const server = notesServer(caller);
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  // enableJsonResponse: each answer is one application/json body, not a
+  // one-event SSE stream. Nothing here streams (no progress, no server
+  // requests), and behind Caddy 2.6 (Debian 12) an SSE answer sometimes
+  // lost its body: Caddy logged "reading from backend: use of closed network
+  // connection" right after the headers, and the MCP client, holding a 200
+  // with no message, waited until its 60 s request timeout.
+  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   res.on('close', () => {
     transport.close();
     server.close();
