@@ -37,14 +37,24 @@ export function tempDir(prefix = 'plugauth-mcp-') {
   return d;
 }
 
+// A port nothing listens on now. The kernel may hand out a port again once
+// its probe socket is closed, before the server meant for it binds (it gave
+// Caddy and plugauth the same port once), so ports given out here are never
+// given out again in this process.
+const givenPorts = new Set();
 export async function freePort() {
-  const server = net.createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address();
-  server.close();
-  await once(server, 'close');
-  return port;
+  for (;;) {
+    const server = net.createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address();
+    server.close();
+    await once(server, 'close');
+    if (!givenPorts.has(port)) {
+      givenPorts.add(port);
+      return port;
+    }
+  }
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

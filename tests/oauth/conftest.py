@@ -32,10 +32,19 @@ SCOPES = {"notes:read": "Read your notes", "notes:write": "Change your notes"}
 PASSWORD = "correct horse battery staple"
 
 
+_given_ports = set()
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, never one given out before in this run:
+    the kernel can hand a closed probe port out again before its server binds."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _given_ports:
+            _given_ports.add(port)
+            return port
 
 
 def pkce_pair():
