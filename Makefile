@@ -1,7 +1,7 @@
 # plugauth — the two commands a developer needs:
 #   make run    install missing Debian build deps, build, start the daemon on 127.0.0.1:7070
 #   make test   install deps, build, run every test suite (release + ASan/UBSan)
-.PHONY: all deps deps-test build build-asan run test test-release test-asan check bench clean format
+.PHONY: all deps deps-test build build-asan run test test-release test-asan check bench bench-tail clean format
 
 JOBS      ?= 2
 BUILD     := build
@@ -45,6 +45,11 @@ check: test
 
 bench: build
 	@scripts/bench.sh
+
+# The p99 of plugauth and nginx over many short alternating runs, by the
+# machine's steal time (BENCH_TAIL_TIME seconds, default 600).
+bench-tail: build
+	@scripts/bench.sh tail
 
 format:
 	@clang-format -i $$(git ls-files '*.cpp' '*.h')

@@ -19,6 +19,8 @@ usage:
                                         loop of refresh-rotation-sized SQLite
                                         transactions (WAL, synchronous=FULL)
   benchlib.py summarize RESULTS.tsv     print the summary table and the goal check
+  benchlib.py tail-summary RESULTS.tsv  print the tail study (scripts/bench.sh tail):
+                                        p99 of plugauth and nginx by steal time
 """
 import base64
 import html.parser
@@ -447,6 +449,54 @@ def summarize(path):
     return 0 if all(ok for _, ok, _ in goals + oauth_goals) else 3
 
 
+def tail_summary(path):
+    """The tail study (scripts/bench.sh tail): plugauth's p99 next to nginx's
+    over many short alternating runs, grouped by the machine's steal time
+    during both runs of a pair. On a shared VM a few milliseconds of steal
+    stall every request in flight, nginx's as much as plugauth's, so a p99
+    means something only next to the steal it was measured under."""
+    rows = load(path)
+    ours = {r["round"]: r for r in rows if r["target"] == "plugauth"}
+    theirs = {r["round"]: r for r in rows if r["target"] == "nginx"}
+    pairs = [(ours[k], theirs[k]) for k in sorted(ours) if k in theirs]
+    if not pairs:
+        print("tail: no complete pair of runs", file=sys.stderr)
+        return 1
+    print(f"Tail study: {len(pairs)} pairs of {pairs[0][0]['duration_us'] / 1e6:.0f}-second runs, "
+          "valid API key at 64 connections, plugauth and nginx alternating.")
+    print("Steal: CPU time the hypervisor gave to other guests during the run, as a share of all CPU time.")
+    print()
+    print(f"  {'pairs where both runs had':<28} {'pairs':>5}  {'p99 median ms':>20}  "
+          f"{'runs with p99 <= ' + format(GOAL_P99_MS, 'g') + ' ms':>24}  {'req/s median':>22}")
+    print(f"  {'':<28} {'':>5}  {'plugauth':>10}{'nginx':>10}  {'plugauth':>12}{'nginx':>12}  {'plugauth':>11}{'nginx':>11}")
+    verdict = None
+    for label, limit in (("steal <= 0.5%", 5), ("steal <= 1%", 10), ("steal <= 2%", 20), ("any steal", None)):
+        sel = [(a, b) for a, b in pairs if limit is None or (0 <= a["steal"] <= limit and 0 <= b["steal"] <= limit)]
+        if not sel:
+            print(f"  {label:<28} {0:>5}")
+            continue
+        p_ours = statistics.median(a["p99_us"] for a, _ in sel) / 1000
+        p_theirs = statistics.median(b["p99_us"] for _, b in sel) / 1000
+        ok_ours = sum(a["p99_us"] <= GOAL_P99_MS * 1000 for a, _ in sel)
+        ok_theirs = sum(b["p99_us"] <= GOAL_P99_MS * 1000 for _, b in sel)
+        print(f"  {label:<28} {len(sel):>5}  {p_ours:>10.2f}{p_theirs:>10.2f}  "
+              f"{f'{ok_ours}/{len(sel)}':>12}{f'{ok_theirs}/{len(sel)}':>12}  "
+              f"{statistics.median(a['rps'] for a, _ in sel):>11.0f}{statistics.median(b['rps'] for _, b in sel):>11.0f}")
+        if verdict is None and len(sel) >= 10:
+            verdict = (label, p_ours, p_theirs, len(sel))
+    errors = sum(a["status"] + a["sock"] + a["timeout"] for a, _ in pairs)
+    print()
+    print(f"  errors, timeouts and non-2xx over all plugauth runs: {errors}")
+    if verdict:
+        label, p_ours, p_theirs, n = verdict
+        print(f"  at the lowest steal with at least 10 pairs ({label}, {n} pairs): plugauth p99 {p_ours:.2f} ms, "
+              f"nginx {p_theirs:.2f} ms ({p_ours / p_theirs:.2f}x); goal {GOAL_P99_MS:g} ms: "
+              f"{'PASS' if p_ours <= GOAL_P99_MS else 'MISS'}")
+    else:
+        print("  fewer than 10 pairs at any steal level: run longer (BENCH_TAIL_TIME)")
+    return 0 if errors == 0 else 3
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -468,6 +518,8 @@ def main(argv):
         return sqlite_ceiling(args[0], parse_duration(args[1]))
     elif cmd == "summarize":
         return summarize(args[0])
+    elif cmd == "tail-summary":
+        return tail_summary(args[0])
     else:
         print(__doc__, file=sys.stderr)
         return 2
