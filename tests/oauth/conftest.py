@@ -138,9 +138,13 @@ class Daemon:
 
     # --- CLI ------------------------------------------------------------------
 
+    def run_cli(self, *args, stdin=None):
+        """The finished `plugauth ARGS --data … --json` process (exit status, stdout, stderr)."""
+        return subprocess.run([BINARY, *args, "--data", str(self.data), "--json"], input=stdin,
+                              capture_output=True, text=True, timeout=30)
+
     def cli(self, *args, stdin=None, check=True):
-        r = subprocess.run([BINARY, *args, "--data", str(self.data), "--json"], input=stdin,
-                           capture_output=True, text=True, timeout=30)
+        r = self.run_cli(*args, stdin=stdin)
         if check and r.returncode != 0:
             raise AssertionError(f"plugauth {' '.join(args)} exited {r.returncode}: {r.stderr}")
         return json.loads(r.stdout) if r.stdout.strip() else None

@@ -9,13 +9,12 @@ TOTP") and §4 (`user mfa enable|disable`, `user unlock`)."""
 import html
 import json
 import re
-import subprocess
 import time
 
 import pyotp
 import requests
 
-from conftest import BINARY, PASSWORD, Browser, hidden_fields, poll, query_of
+from conftest import PASSWORD, Browser, hidden_fields, poll, query_of
 
 WRONG = "The user name, password or authenticator code is wrong."
 
@@ -84,8 +83,7 @@ def test_cli_disable_and_the_secret_is_not_stored_in_the_clear(daemon, client):
     out = daemon.cli("user", "mfa", "enable", "alice")
     # A second enable is refused (exit 1, the reason on stdout as JSON) and
     # prints no secret, new or old.
-    again = subprocess.run([BINARY, "user", "mfa", "enable", "alice", "--data", str(daemon.data), "--json"],
-                           capture_output=True, text=True, timeout=30)
+    again = daemon.run_cli("user", "mfa", "enable", "alice")
     assert again.returncode == 1, (again.returncode, again.stdout, again.stderr)
     assert "already has two-step sign-in" in json.loads(again.stdout)["error"]
     assert "otpauth" not in again.stdout and out["secret"] not in again.stdout
