@@ -134,14 +134,28 @@ async function startPlugauth(t) {
   proc.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((r) => proc.on('exit', r));
 
+  // A daemon that died during the test, did not stop on SIGTERM, exited
+  // badly or logged a sanitizer report fails the test, with its log:
+  // otherwise a crash shows up only as a page that did not load.
   const stop = async () => {
-    if (proc.exitCode === null && proc.signalCode === null) {
+    let problem = null;
+    if (proc.exitCode !== null || proc.signalCode !== null) {
+      problem = `died during the test (status ${proc.exitCode}, signal ${proc.signalCode})`;
+    } else {
       proc.kill('SIGTERM');
       await Promise.race([exited, sleep(5000)]);
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGKILL');
+        await exited;
+        problem = 'did not stop within 5 s of SIGTERM';
+      } else if (proc.exitCode !== 0) {
+        problem = `ended with status ${proc.exitCode}, signal ${proc.signalCode} on SIGTERM`;
+      }
     }
+    if (!problem && /Sanitizer|runtime error:/.test(log)) problem = 'logged a sanitizer report';
     await callback.close();
     rmSync(data, { recursive: true, force: true });
+    if (problem) throw new Error(`plugauth serve ${problem}; its log:\n${log.slice(-20000)}`);
   };
   t.after(stop);
 

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -256,11 +257,17 @@ Daemon::Daemon(DaemonOptions options)
 }
 
 Daemon::~Daemon() {
+  const bool died = pid_ > 0 && !running() && !exit_expected_;
   if (pid_ > 0 && !exit_status_) {
     ::kill(pid_, SIGKILL);
     int status = 0;
     ::waitpid(pid_, &status, 0);
   }
+  if (pid_ <= 0 || std::uncaught_exceptions() > 0) return;
+  const std::string err = stderr_text();
+  if (died) FAIL_CHECK("plugauth serve exited during the test (status " << *exit_status_ << "); its stderr:\n" << err);
+  if (err.find("Sanitizer") != std::string::npos || err.find("runtime error:") != std::string::npos)
+    FAIL_CHECK("plugauth serve logged a sanitizer report; its stderr:\n" << err);
 }
 
 std::unique_ptr<Daemon> Daemon::start(DaemonOptions options) {
@@ -283,11 +290,13 @@ bool Daemon::running() {
 }
 
 std::optional<int> Daemon::wait_exit(std::chrono::milliseconds timeout) {
+  exit_expected_ = true;
   eventually([this] { return !running(); }, timeout, 5ms);
   return exit_status_;
 }
 
 void Daemon::send_signal(int signal_number) {
+  exit_expected_ = true;
   if (running()) ::kill(pid_, signal_number);
 }
 

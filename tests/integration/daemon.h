@@ -96,6 +96,9 @@ class Daemon {
   // Starts the process; does not wait for it to serve (see wait_healthy).
   explicit Daemon(DaemonOptions options = {});
   // SIGKILLs the child if it still runs, reaps it, removes the scratch dir.
+  // Fails the test, with the daemon's stderr, if the daemon exited without
+  // being told to (no send_signal, no wait_exit) or logged a sanitizer
+  // report: a crash must not pass as a client's connection error.
   ~Daemon();
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -140,6 +143,7 @@ class Daemon {
   int port_ = 0;
   pid_t pid_ = -1;
   std::optional<int> exit_status_;
+  bool exit_expected_ = false;  // send_signal or wait_exit was called
 };
 
 // A unix datagram socket bound at `path`, standing in for systemd's

@@ -24,6 +24,10 @@ export const SCOPE = 'mcp:tools';
 
 const execFileP = promisify(execFile);
 const children = new Set();
+// The plugauth daemons started here: stopAll() fails if one of them died
+// before it was stopped, exited badly, or logged a sanitizer report.
+// Otherwise a crash shows up only as some client's "connection closed".
+const daemons = new Set();
 const tempDirs = [];
 
 process.on('exit', () => {
@@ -66,7 +70,10 @@ function startProcess(command, args, { logFile, env, cwd } = {}) {
   fs.closeSync(log);
   child.logFile = logFile;
   children.add(child);
-  child.on('exit', () => children.delete(child));
+  child.on('exit', () => {
+    children.delete(child);
+    if (!child.stopping) child.diedEarly = true;
+  });
   return child;
 }
 
@@ -89,6 +96,7 @@ async function waitReady(name, child, url, seconds = 20) {
 
 async function stopProcess(child) {
   if (child.exitCode !== null || child.signalCode !== null) return;
+  child.stopping = true;
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -98,6 +106,17 @@ async function stopProcess(child) {
 
 export async function stopAll() {
   await Promise.all([...children].map(stopProcess));
+  const problems = [];
+  for (const child of daemons) {
+    const log = fs.existsSync(child.logFile) ? fs.readFileSync(child.logFile, 'utf8') : '';
+    let problem = null;
+    if (child.diedEarly) problem = `died before the test stopped it (status ${child.exitCode}, signal ${child.signalCode})`;
+    else if (child.exitCode !== 0) problem = `ended with status ${child.exitCode}, signal ${child.signalCode} on SIGTERM`;
+    else if (/Sanitizer|runtime error:/.test(log)) problem = 'logged a sanitizer report';
+    if (problem) problems.push(`plugauth serve (${child.logFile}) ${problem}; its log:\n${log.slice(-20000)}`);
+  }
+  daemons.clear();
+  if (problems.length) throw new Error(problems.join('\n\n'));
 }
 
 // The plugauth daemon under test. `config` is written to <data>/plugauth.json;
@@ -134,6 +153,7 @@ export class Plugauth {
       logFile: path.join(this.dir, 'plugauth.log'),
       env: { PLUGAUTH_TEST_CLOCK_OFFSET_FILE: this.offsetFile },
     });
+    daemons.add(this.process);
     await waitReady('plugauth', this.process, `${this.issuer}/healthz`);
   }
 

@@ -109,17 +109,33 @@ class Daemon:
         raise RuntimeError("plugauth serve did not become healthy:\n" + self.log_text())
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """Stops the daemon with SIGTERM. A daemon that died on its own, did not
+        stop within 10 s, exited non-zero or logged a sanitizer report is a
+        failure, with its log: otherwise a crash shows up only as some client's
+        "connection closed" error."""
+        problem = None
+        if self.proc:
+            if self.proc.poll() is not None:
+                problem = f"plugauth serve died during the test (exit status {self.proc.returncode})"
+            else:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    problem = "plugauth serve did not stop within 10 s of SIGTERM"
+                if problem is None and self.proc.returncode != 0:
+                    problem = f"plugauth serve exited with status {self.proc.returncode} on SIGTERM"
         self.proc = None
         if self.log:
             self.log.close()
             self.log = None
+        text = self.log_text()
+        if problem is None and ("Sanitizer" in text or "runtime error:" in text):
+            problem = "plugauth serve logged a sanitizer report"
+        if problem:
+            raise AssertionError(f"{problem}; its log:\n{text[-20000:]}")
 
     def restart(self, issuer=None):
         self.stop()
