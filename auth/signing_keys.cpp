@@ -105,14 +105,19 @@ std::optional<VerificationKey> SigningKeys::find(std::string_view kid) const {
 
 std::vector<SigningKeyInfo> SigningKeys::list() const {
   std::vector<SigningKeyInfo> out;
-  for (const auto& e : snapshot()->entries) out.push_back(e.info);
+  const auto snap = snapshot();  // held: reload() may replace it meanwhile
+  for (const auto& e : snap->entries) out.push_back(e.info);
   return out;
 }
 
 picojson::value SigningKeys::jwks() const {
   picojson::array keys;
   const int64_t now = clock_.now();
-  for (const auto& e : snapshot()->entries) {
+  // Held for the loop: `for (… : snapshot()->entries)` would destroy the
+  // temporary shared_ptr before the loop ran, and reload() on the
+  // housekeeper thread could free the entries mid-iteration.
+  const auto snap = snapshot();
+  for (const auto& e : snap->entries) {
     if (e.info.expires_at && *e.info.expires_at <= now) continue;
     if (auto jwk = public_jwk(e.verify)) keys.emplace_back(*jwk);
   }

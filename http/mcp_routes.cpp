@@ -27,7 +27,8 @@ picojson::value protected_resource_metadata(const Config& config, const Resource
   if (!r.scopes_supported.empty()) {
     for (const auto& s : r.scopes_supported) scopes.emplace_back(s);
   } else {
-    for (const auto& s : ctx.verifier.scope_policy()->known()) scopes.emplace_back(s);
+    const auto policy = ctx.verifier.scope_policy();  // held: a role change replaces it
+    for (const auto& s : policy->known()) scopes.emplace_back(s);
   }
   o["scopes_supported"] = picojson::value(scopes);
   o["bearer_methods_supported"] = picojson::value(picojson::array{picojson::value("header")});

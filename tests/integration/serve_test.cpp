@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -657,4 +658,57 @@ TEST_CASE("a second serve on a port in use exits 1 with a message naming the add
   CHECK(*status == 1);
   CHECK_THAT(second.stderr_text(), Catch::Contains(first->listen_address()));
   require_healthy(*first);
+}
+
+TEST_CASE("JWKS and resource metadata stay whole while the CLI rotates signing keys and adds roles under serve") {
+  // serve replaces its signing-key snapshot and its scope policy when the
+  // CLI commits (SPEC §4). A request still reading the old one must keep it
+  // alive: a handler that iterated a snapshot it did not hold read freed
+  // memory, a crash under ASan (CI: a JWKS fetch answered by a closed
+  // connection). Readers hammer both documents on keep-alive connections
+  // while each change is made and seen; every answer must be a whole 200.
+  auto daemon = Daemon::start();
+  std::atomic<bool> done{false};
+  std::atomic<int> answered{0};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int i = 0; i < 3; ++i) {
+    readers.emplace_back([&] {
+      auto c = daemon->client();
+      c->set_keep_alive(true);
+      while (!done && bad == 0) {
+        for (const char* path : {"/.well-known/jwks.json", "/.well-known/oauth-protected-resource"}) {
+          auto r = c->Get(path);
+          if (r && r->status == 200 && parse_one_json(r->body)) ++answered;
+          else ++bad;
+        }
+      }
+    });
+  }
+  constexpr int kChanges = 12;
+  int seen = 0;
+  for (int i = 0; i < kChanges && bad == 0; ++i) {
+    const std::string role = "r" + std::to_string(i);
+    const auto added = daemon->cli({"role", "add", role, "--scope", "s" + std::to_string(i)});
+    const auto rotated = daemon->cli({"signing-key", "rotate", "--json"});
+    if (added.exit_code != 0 || rotated.exit_code != 0) break;
+    const auto doc = parse_one_json(rotated.out);
+    const std::string kid = doc ? doc->get("kid").to_str() : "";
+    // Not jwks_kids(): a REQUIRE failing here would throw past the readers.
+    const auto listed = [&] {
+      auto r = daemon->get("/.well-known/jwks.json");
+      return !kid.empty() && r && r->status == 200 && r->body.find('"' + kid + '"') != std::string::npos;
+    };
+    if (eventually(listed, 2s)) ++seen;
+    else break;
+  }
+  done = true;
+  for (auto& t : readers) t.join();
+  const std::string err = daemon->stderr_text();
+  INFO("answers " << answered << ", bad " << bad << "; the end of the daemon's stderr:\n"
+                  << err.substr(err.size() > 12000 ? err.size() - 12000 : 0));
+  CHECK(seen == kChanges);
+  CHECK(bad == 0);
+  CHECK(answered > 0);
+  require_healthy(*daemon);
 }

@@ -103,8 +103,8 @@ class Daemon:
             try:
                 if requests.get(self.url("/healthz"), timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or listening and not yet serving
             time.sleep(0.05)
         raise RuntimeError("plugauth serve did not become healthy:\n" + self.log_text())
 
