@@ -135,8 +135,26 @@ print(next(u["sub"] for u in json.load(sys.stdin)["users"] if u["name"] == "alic
 
   plugauth_port=$(free_port)
   "$plugauth" serve --data "$data" --listen "127.0.0.1:$plugauth_port" >"$dir/plugauth.log" 2>&1 &
+  plugauth_pid=$!
   pids+=($!)
   wait_ready plugauth $! "http://127.0.0.1:$plugauth_port/healthz" "$dir/plugauth.log"
+}
+
+# plugauth must have lived through the checks, exit 0 on SIGTERM and log no
+# sanitizer report: a crash would otherwise pass as a proxy's 5xx.
+check_plugauth_end() {
+  local p=$1 log=$work/plugauth.log st
+  if ! kill -0 "$plugauth_pid" 2>/dev/null; then
+    st=0; wait "$plugauth_pid" 2>/dev/null || st=$?
+    fail "$p: plugauth serve lives through the checks" "it exited with status $st; the end of its log: $(tail -40 "$log")"
+    return
+  fi
+  kill "$plugauth_pid"
+  st=0; wait "$plugauth_pid" 2>/dev/null || st=$?
+  if [ "$st" = 0 ] && ! grep -qE 'Sanitizer|runtime error:' "$log"; then
+    pass "$p: plugauth serve lives through the checks, exits 0 on SIGTERM and logs no sanitizer report"
+  else fail "$p: plugauth serve lives through the checks, exits 0 on SIGTERM and logs no sanitizer report" \
+    "status $st; the end of its log: $(tail -40 "$log")"; fi
 }
 
 start_plugin() {
@@ -290,6 +308,7 @@ run_proxy() {
   fi
   if start_plugauth "$work" && start_plugin "$work" && "start_$p" "$work"; then
     run_checks "$p"
+    check_plugauth_end "$p"
   else
     fail "$p: plugauth, the plugin and $p start on loopback" "see the logs above"
   fi
