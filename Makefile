@@ -1,11 +1,12 @@
 # plugauth — the two commands a developer needs:
 #   make run    install missing Debian build deps, build, start the daemon on 127.0.0.1:7070
-#   make test   install deps, build, run every test suite (release + ASan/UBSan)
-.PHONY: all deps deps-test build build-asan run test test-release test-asan check bench bench-tail clean format
+#   make test   install deps, build, run every test suite (release, ASan/UBSan, TSan)
+.PHONY: all deps deps-test build build-asan build-tsan run test test-release test-asan test-tsan check bench bench-tail clean format
 
 JOBS      ?= 2
 BUILD     := build
 ASAN      := build/asan
+TSAN      := build/tsan
 DEPS_DIR  := $(CURDIR)/build/_deps
 CMAKE_ARGS = -DPLUGAUTH_DEPS_DIR=$(DEPS_DIR) -Wno-dev
 
@@ -28,6 +29,10 @@ build-asan: deps
 	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLUGAUTH_SANITIZE=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(ASAN) -j$(JOBS)
 
+build-tsan: deps
+	@cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLUGAUTH_TSAN=ON $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(TSAN) -j$(JOBS)
+
 run: build
 	./$(BUILD)/plugauth serve
 
@@ -39,7 +44,13 @@ test-asan: deps-test build-asan
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j$(JOBS)
 
-test: test-release test-asan
+# And under ThreadSanitizer: the daemon's threads (event loops, workers, the
+# housekeeper) share caches and snapshots; a race fails the test.
+test-tsan: deps-test build-tsan
+	@cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -j$(JOBS)
+
+test: test-release test-asan test-tsan
 
 check: test
 
