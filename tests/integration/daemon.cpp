@@ -266,7 +266,7 @@ Daemon::~Daemon() {
   if (pid_ <= 0 || std::uncaught_exceptions() > 0) return;
   const std::string err = stderr_text();
   if (died) FAIL_CHECK("plugauth serve exited during the test (status " << *exit_status_ << "); its stderr:\n" << err);
-  if (err.find("Sanitizer") != std::string::npos || err.find("runtime error:") != std::string::npos)
+  else if (err.find("Sanitizer") != std::string::npos || err.find("runtime error:") != std::string::npos)
     FAIL_CHECK("plugauth serve logged a sanitizer report; its stderr:\n" << err);
 }
 
