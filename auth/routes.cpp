@@ -1,82 +1,72 @@
 #include "auth/routes.h"
 
-#include <algorithm>
+#include "auth/request_path.h"
+#include "common/url.h"
 
 namespace plugauth {
 namespace {
 
-bool prefix_matches(std::string_view prefix, std::string_view path) {
-  if (prefix == "/") return true;
-  if (path.substr(0, prefix.size()) != prefix) return false;
-  return path.size() == prefix.size() || path[prefix.size()] == '/';
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
+    if (x != y) return false;
+  }
+  return true;
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// A resource URI's path as a prefix: no trailing "/", "/" for none.
+std::string_view prefix_of(std::string_view path) {
+  while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  return path.empty() ? std::string_view("/") : path;
 }
 
 }  // namespace
 
-std::string normalize_request_path(std::string_view path_and_query) {
-  std::string_view raw = path_and_query.substr(0, path_and_query.find_first_of("?#"));
-  std::string decoded;
-  decoded.reserve(raw.size());
-  for (size_t i = 0; i < raw.size(); ++i) {
-    if (raw[i] == '%' && i + 2 < raw.size() && hex_value(raw[i + 1]) >= 0 && hex_value(raw[i + 2]) >= 0) {
-      decoded.push_back(static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2])));
-      i += 2;
-    } else {
-      decoded.push_back(raw[i]);
-    }
-  }
-  // Segments, with "." dropped, ".." popping and empty ones ("//") removed.
-  std::vector<std::string_view> segments;
-  std::string_view rest = decoded;
-  while (!rest.empty()) {
-    size_t slash = rest.find('/');
-    std::string_view seg = rest.substr(0, slash);
-    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-    if (seg.empty() || seg == ".") continue;
-    if (seg == "..") {
-      if (!segments.empty()) segments.pop_back();
-      continue;
-    }
-    segments.push_back(seg);
-  }
-  std::string out;
-  for (auto seg : segments) {
-    out += '/';
-    out += seg;
-  }
-  return out.empty() ? "/" : out;
+bool route_method_matches(std::string_view rule_method, std::string_view request_method) {
+  if (iequals(rule_method, request_method)) return true;
+  return iequals(rule_method, "GET") && iequals(request_method, "HEAD");
 }
 
-const ResourceConfig* resource_for_url(const Config& config, std::string_view url) {
-  const ResourceConfig* best = nullptr;
-  for (const auto& r : config.resources) {
-    std::string_view uri = r.uri;
-    while (uri.size() > 1 && uri.back() == '/') uri.remove_suffix(1);
-    if (url.substr(0, uri.size()) != uri) continue;
-    if (url.size() > uri.size() && url[uri.size()] != '/' && url[uri.size()] != '?') continue;
-    if (best == nullptr || r.uri.size() > best->uri.size()) best = &r;
-  }
-  return best;
-}
-
-ScopeSet required_scopes_for(const std::vector<RouteRule>& rules, std::string_view path_and_query,
+ScopeSet required_scopes_for(const std::vector<RouteRule>& rules, std::string_view path,
                              std::string_view method) {
-  const std::string path = normalize_request_path(path_and_query);
   const RouteRule* best = nullptr;
   for (const auto& r : rules) {
-    if (!r.methods.empty() && std::find(r.methods.begin(), r.methods.end(), method) == r.methods.end()) continue;
-    if (!prefix_matches(r.prefix, path)) continue;
+    if (!r.methods.empty()) {
+      bool covered = false;
+      for (const auto& m : r.methods) covered = covered || route_method_matches(m, method);
+      if (!covered) continue;
+    }
+    if (!path_under_prefix(path, r.prefix)) continue;
     if (best == nullptr || r.prefix.size() > best->prefix.size()) best = &r;
   }
   if (best == nullptr) return {};
   return ScopeSet(best->scopes.begin(), best->scopes.end());
+}
+
+const ResourceConfig* resource_for_url(const Config& config, const ForwardedUrl& url) {
+  const auto authority = normalize_authority(url.host, url.scheme);
+  if (!authority) return nullptr;
+  const ResourceConfig* best = nullptr;
+  size_t best_prefix = 0;
+  for (const auto& r : config.resources) {
+    const auto uri = parse_url(r.uri);
+    if (!uri || !iequals(uri->scheme, url.scheme) || uri->normalized_authority() != *authority) continue;
+    const std::string_view prefix = prefix_of(uri->path);
+    if (!path_under_prefix(url.path, prefix)) continue;
+    if (best == nullptr || prefix.size() > best_prefix) {
+      best = &r;
+      best_prefix = prefix.size();
+    }
+  }
+  return best;
+}
+
+const ResourceConfig* resource_named(const Config& config, std::string_view uri) {
+  for (const auto& r : config.resources)
+    if (r.uri == uri) return &r;
+  return nullptr;
 }
 
 }  // namespace plugauth

@@ -268,6 +268,25 @@ const std::vector<KeySpec>& specs() {
          }
          return bad("cimd_allow_private", "true, false");
        }},
+      {"strict_paths", Kind::Bool, "true, false",
+       [](Config& c, const picojson::value& v) -> Status {
+         if (v.is<bool>()) { c.strict_paths = v.get<bool>(); return ok_status(); }
+         if (v.is<std::string>() && (v.get<std::string>() == "true" || v.get<std::string>() == "false")) {
+           c.strict_paths = v.get<std::string>() == "true";
+           return ok_status();
+         }
+         return bad("strict_paths", "true, false");
+       }},
+      {"metrics_from", Kind::Json, R"(a list of addresses or CIDR ranges, e.g. ["127.0.0.1", "10.0.0.0/8"])",
+       [](Config& c, const picojson::value& v) -> Status {
+         const std::string allowed = "a list of addresses or CIDR ranges, e.g. [\"127.0.0.1\", \"10.0.0.0/8\"]";
+         auto list = string_list(v, "metrics_from", allowed);
+         if (!list) return list.error();
+         for (const auto& p : *list)
+           if (!valid_cidr(p)) return bad("metrics_from", allowed, "\"" + p + "\" is not an address or CIDR range");
+         c.metrics_from = *list;
+         return ok_status();
+       }},
       {"extra_ca_file", Kind::String, "a path to a PEM bundle",
        [](Config& c, const picojson::value& v) {
          return set_string(c.extra_ca_file, v, "extra_ca_file", "a path to a PEM bundle");

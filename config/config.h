@@ -45,6 +45,11 @@ struct Config {
   std::string api_key_header;
   std::vector<std::string> trusted_proxies = {"127.0.0.0/8", "::1/128"};
   bool cimd_allow_private = false;
+  // /verify refuses an original path it cannot read unambiguously (SPEC §3, §8.14).
+  bool strict_paths = true;
+  // Who may read /metrics (SPEC §3): the client address, as the gateway
+  // reads it behind trusted_proxies.
+  std::vector<std::string> metrics_from = {"127.0.0.0/8", "::1/128"};
   std::string extra_ca_file;
   int worker_threads = 512;  // ≥ 256 idle keep-alive connections + headroom (SPEC §8.10)
 

@@ -56,4 +56,28 @@ bool AddressMatcher::contains(const std::string& address) const {
   return false;
 }
 
+std::optional<std::string> client_address(const std::string& peer, const std::vector<std::string_view>& forwarded_for,
+                                          const AddressMatcher& trusted) {
+  if (!trusted.contains(peer)) return peer;
+  std::vector<std::string> entries;
+  for (std::string_view value : forwarded_for) {
+    while (true) {
+      const size_t comma = value.find(',');
+      std::string_view entry = value.substr(0, comma);
+      while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
+      while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+      bool v6 = false;
+      std::array<unsigned char, 16> bytes{};
+      if (entry.empty() || entry.size() > 45 || !parse_address(std::string(entry), v6, bytes)) return std::nullopt;
+      entries.emplace_back(entry);
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+  }
+  if (entries.empty()) return peer;
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it)
+    if (!trusted.contains(*it)) return *it;
+  return entries.front();
+}
+
 }  // namespace plugauth

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace plugauth {
@@ -22,5 +24,16 @@ class AddressMatcher {
   };
   std::vector<Range> ranges_;
 };
+
+// The client's address (SPEC §8.9). From a trusted proxy: the rightmost
+// X-Forwarded-For entry that is not itself a trusted proxy (entries to its
+// left were written by whoever the client is, so they prove nothing); all
+// of them trusted: the leftmost; none: the peer. From anyone else: the
+// peer, whatever X-Forwarded-For says. nullopt when a trusted proxy's
+// X-Forwarded-For holds an entry that is not a bare IPv4 or IPv6 address:
+// the client is unknown, and the caller refuses what needs it.
+// `forwarded_for`: every X-Forwarded-For field value, in order.
+std::optional<std::string> client_address(const std::string& peer, const std::vector<std::string_view>& forwarded_for,
+                                          const AddressMatcher& trusted);
 
 }  // namespace plugauth

@@ -178,7 +178,30 @@ class BlockingStream final : public ConnectionStream {
   bool is_readable() const override { return has_buffered() || wait(POLLIN, read_ms_); }
   bool is_writable() const override { return wait(POLLOUT, write_ms_); }
 
+  // The head of the request being read (httplib reads it a byte at a
+  // time), for restore_raw_fields(); reset before each request.
+  void start_head() {
+    head_.clear();
+    head_done_ = false;
+  }
+  std::string_view head() const { return head_; }
+
   ssize_t read(char* ptr, size_t size) override {
+    const ssize_t n = read_some(ptr, size);
+    if (n > 0 && !head_done_) {
+      for (ssize_t i = 0; i < n && !head_done_; ++i) {
+        head_.push_back(ptr[i]);
+        head_done_ = head_.size() >= kMaxCapturedHead ||
+                     (head_.size() >= 4 && std::string_view(head_).substr(head_.size() - 4) == "\r\n\r\n");
+      }
+    }
+    return n;
+  }
+
+ private:
+  static constexpr size_t kMaxCapturedHead = 1 << 20;
+
+  ssize_t read_some(char* ptr, size_t size) {
     if (!has_buffered()) {
       if (!wait(POLLIN, read_ms_)) return -1;
       conn_.in.resize(kReadChunk);
@@ -196,6 +219,8 @@ class BlockingStream final : public ConnectionStream {
     return static_cast<ssize_t>(n);
   }
 
+
+ public:
   ssize_t write(const char* ptr, size_t size) override {
     if (!wait(POLLOUT, write_ms_)) return -1;
     ssize_t n;
@@ -218,6 +243,8 @@ class BlockingStream final : public ConnectionStream {
   EventServer::Connection& conn_;
   size_t off_ = 0;
   int read_ms_, write_ms_;
+  std::string head_;
+  bool head_done_ = false;
 };
 
 }  // namespace
@@ -613,8 +640,11 @@ bool EventServer::process_buffered_request(Connection& conn, size_t request_end,
   }
   MemoryStream strm(conn, head, conn.out);
   bool connection_closed = false;
+  const std::function<void(httplib::Request&)> keep_raw = [head](httplib::Request& r) {
+    restore_raw_fields(head, r.headers);
+  };
   const bool ok = process_request(strm, conn.remote_addr, conn.remote_port, conn.local_addr, conn.local_port,
-                                  last, connection_closed, nullptr);
+                                  last, connection_closed, keep_raw);
   close_after = !ok || connection_closed || last;
   return ok;
 }
@@ -633,8 +663,12 @@ void EventServer::serve_handed_off(std::shared_ptr<Connection> conn) {
   do {
     const bool last = ++conn->requests >= keep_alive_max_count_ || conn->close_after_write;
     bool connection_closed = false;
+    strm.start_head();
+    const std::function<void(httplib::Request&)> keep_raw = [&strm](httplib::Request& r) {
+      restore_raw_fields(strm.head(), r.headers);
+    };
     const bool ok = process_request(strm, conn->remote_addr, conn->remote_port, conn->local_addr,
-                                    conn->local_port, last, connection_closed, nullptr);
+                                    conn->local_port, last, connection_closed, keep_raw);
     if (!ok || connection_closed || last || stopping_) return;
   } while (strm.more_within(kWorkerLingerMs));
   // Idle: the connection goes back to its loop to wait for its next request.

@@ -6,8 +6,7 @@
 #include <memory>
 #include <optional>
 
-#include "auth/credentials.h"
-#include "auth/routes.h"
+#include "auth/gateway_decision.h"
 #include "common/json.h"
 
 namespace plugauth {
@@ -24,179 +23,99 @@ std::string quote_param(std::string_view s) {
   return out + "\"";
 }
 
-std::string path_only(std::string_view uri) {
-  return std::string(uri.substr(0, uri.find_first_of("?#")));
+// Every value of a field, in order.
+std::vector<std::string_view> values_of(const http::PlainRequest& req, std::string_view name) {
+  std::vector<std::string_view> out;
+  for (const auto& [key, value] : req.headers)
+    if (key.size() == name.size() && httplib::detail::case_ignore::equal(std::string(key), std::string(name)))
+      out.push_back(value);
+  return out;
+}
+
+std::vector<std::string_view> params_of(const http::PlainRequest& req, const std::string& name) {
+  std::vector<std::string_view> out;
+  auto range = req.params.equal_range(name);
+  for (auto it = range.first; it != range.second; ++it) out.emplace_back(it->second);
+  return out;
 }
 
 struct GatewayHandler {
   GatewayDeps deps;
   AddressMatcher trusted;
+  AddressMatcher metrics_from;
 
-  explicit GatewayHandler(GatewayDeps d) : deps(d), trusted(d.config.trusted_proxies) {}
+  explicit GatewayHandler(GatewayDeps d)
+      : deps(d), trusted(d.config.trusted_proxies), metrics_from(d.config.metrics_from) {}
 
-  // Forwarded headers count only when the peer is a trusted proxy. Proxies
-  // set one of the two names and may pass the other through from the
-  // client; when both are present and disagree, or either is repeated,
-  // nothing is believed.
-  static constexpr std::string_view kOriginalUri = "X-Original-URI", kForwardedUri = "X-Forwarded-Uri";
-  static constexpr std::string_view kOriginalMethod = "X-Original-Method",
-                                    kForwardedMethod = "X-Forwarded-Method";
-  static constexpr std::string_view kForwardedHost = "X-Forwarded-Host",
-                                    kForwardedProto = "X-Forwarded-Proto";
-  static constexpr std::string_view kAuthorization = "Authorization";
-
-  static std::optional<std::string_view> forwarded(const http::PlainRequest& req, bool from_trusted,
-                                                   std::string_view a, std::string_view b) {
-    if (!from_trusted) return std::string_view();
-    const size_t count_a = req.header_count(a), count_b = req.header_count(b);
-    if (count_a > 1 || count_b > 1) return std::nullopt;
-    if (count_a == 0) return req.header(b);
-    const std::string_view value = req.header(a);
-    if (count_b == 1 && req.header(b) != value) return std::nullopt;
-    return value;
-  }
-
-  ScopeSet requested_scopes(const http::PlainRequest& req, const std::string& uri, const std::string& method,
-                            const std::string& resource) const {
-    ScopeSet required = required_scopes_for(deps.config.routes, uri, method);
-    for (const auto& r : deps.config.resources) {
-      if (r.uri != resource) continue;
-      auto more = required_scopes_for(r.routes, uri, method);
-      required.insert(more.begin(), more.end());
-    }
-    auto range = req.params.equal_range("scope");
-    for (auto it = range.first; it != range.second; ++it) {
-      auto more = parse_scopes(it->second);
-      required.insert(more.begin(), more.end());
-    }
-    return required;
-  }
-
-  // The resource this request protects: ?resource=, else the configured
-  // resource the forwarded URL falls under (X-Forwarded-Proto/Host + the
-  // original URI, from a trusted proxy), else the default resource.
-  std::string resource_of(const http::PlainRequest& req, bool from_trusted, const std::string& uri) const {
-    if (std::string_view r = req.param("resource"); !r.empty()) return std::string(r);
-    if (!uri.empty() && from_trusted && req.header_count(kForwardedHost) == 1) {
-      std::string_view proto = req.header(kForwardedProto);
-      if (proto != "http" && proto != "https") proto = "https";
-      const std::string url = std::string(proto) + "://" + std::string(req.header(kForwardedHost)) + uri;
-      if (const ResourceConfig* match = resource_for_url(deps.config, url)) return match->uri;
-    }
-    return deps.config.resources.front().uri;
-  }
-
-  void audit_failure(const http::PlainRequest& req, const std::string& uri, const VerifyOutcome& o,
-                     int status) {
-    store::AuditEvent e;
-    e.at = deps.clock.now();
-    e.action = status == 403 ? "verify_forbidden" : "verify_failed";
-    if (o.identity) {
-      e.subject = o.identity->subject;
-      e.key_id = o.identity->token_id;
-      e.client_id = o.identity->client;
-    }
-    e.api_path = path_only(uri).substr(0, 512);
-    e.status = status;
-    e.client_ip = std::string(req.remote_addr);
-    e.detail = o.result == VerifyResult::InsufficientScope ? "needs scope: " + join_scopes(o.required)
-                                                           : o.error_description;
-    deps.audit.push(std::move(e));
-  }
-
-  // The credential the request carries: Authorization (Bearer or Basic) or
-  // the configured API-key header. A repeated carrier is refused: which of
-  // two values a server would read is exactly what a smuggler hopes to
-  // choose.
-  std::optional<PresentedCredential> credential_of(const http::PlainRequest& req) const {
-    const std::string& custom_name = deps.config.api_key_header;
-    if (req.header_count(kAuthorization) > 1 || (!custom_name.empty() && req.header_count(custom_name) > 1))
-      return PresentedCredential{"", true, "more than one credential header"};
-    return extract_credential(req.header(kAuthorization), custom_name.empty() ? "" : req.header(custom_name));
+  // The request as auth/gateway_decision.h reads it. The forwarded fields
+  // hold their raw values on both fronts (http/plain_get.h is_raw_field).
+  GatewayRequest view_of(const http::PlainRequest& req) const {
+    GatewayRequest v;
+    v.method = req.method;
+    v.from_trusted_proxy = trusted.contains(std::string(req.remote_addr));
+    v.original_uri = values_of(req, "X-Original-URI");
+    v.forwarded_uri = values_of(req, "X-Forwarded-Uri");
+    v.original_method = values_of(req, "X-Original-Method");
+    v.forwarded_method = values_of(req, "X-Forwarded-Method");
+    v.forwarded_host = values_of(req, "X-Forwarded-Host");
+    v.forwarded_proto = values_of(req, "X-Forwarded-Proto");
+    v.authorization = values_of(req, "Authorization");
+    if (!deps.config.api_key_header.empty()) v.api_key = values_of(req, deps.config.api_key_header);
+    v.scope_params = params_of(req, "scope");
+    v.resource_params = params_of(req, "resource");
+    return v;
   }
 
   void handle_verify(const http::PlainRequest& req, http::PlainResponse& res) {
     const auto started = std::chrono::steady_clock::now();
-    const bool from_trusted = trusted.contains(std::string(req.remote_addr));
-    auto forwarded_uri = forwarded(req, from_trusted, kOriginalUri, kForwardedUri);
-    auto forwarded_method = forwarded(req, from_trusted, kOriginalMethod, kForwardedMethod);
-    if (!forwarded_uri || !forwarded_method) {
-      res.status = 403;
-      res.set_header("WWW-Authenticate", "Bearer realm=" + quote_param(deps.config.issuer) +
-                                             ", error=\"invalid_request\", error_description=\"conflicting "
-                                             "forwarded request headers\"");
-      res.set_content(to_json(error_json("invalid_request", "conflicting forwarded request headers")),
-                      "application/json");
-      deps.audit.push({deps.clock.now(), "verify_forbidden", "", "", "", "", 403,
-                       std::string(req.remote_addr),
-                       "conflicting or repeated X-Original-*/X-Forwarded-* headers"});
-      return;
+    const GatewayDecision d =
+        decide_gateway(view_of(req), deps.config,
+                       [this](std::string_view token, const ScopeSet& required, std::string_view resource) {
+                         return deps.verifier.verify(token, required, resource);
+                       });
+    render(res, d);
+    if (d.audit) {
+      store::AuditEvent e;
+      e.at = deps.clock.now();
+      e.action = d.audit_action;
+      if (d.identity) {
+        e.subject = d.identity->subject;
+        e.key_id = d.identity->token_id;
+        e.client_id = d.identity->client;
+      }
+      e.api_path = d.path;
+      e.status = d.status;
+      e.client_ip = std::string(req.remote_addr);
+      e.detail = d.audit_detail;
+      deps.audit.push(std::move(e));
     }
-    const std::string uri(*forwarded_uri);
-    std::string method(*forwarded_method);
-    if (method.empty()) method = req.method;
-    const std::string resource = resource_of(req, from_trusted, uri);
-    const ScopeSet required = requested_scopes(req, uri, method, resource);
-
-    auto credential = credential_of(req);
-    VerifyOutcome outcome;
-    if (!credential) {
-      outcome.result = VerifyResult::NoCredentials;
-      outcome.required = required;
-    } else if (credential->malformed) {
-      outcome.result = VerifyResult::InvalidToken;
-      outcome.error_description = credential->problem;
-    } else {
-      outcome = deps.verifier.verify(credential->token, required, resource);
-    }
-    render(req, res, uri, resource, outcome);
-    deps.metrics.record_verify(outcome.identity.get(), outcome.result,
-                               std::chrono::steady_clock::now() - started);
+    deps.metrics.record_verify(d.identity.get(), d.result, std::chrono::steady_clock::now() - started);
   }
 
-  void render(const http::PlainRequest& req, http::PlainResponse& res, const std::string& uri,
-              const std::string& resource, const VerifyOutcome& o) {
-    // Built only for a refusal: a 200 carries no WWW-Authenticate.
-    auto realm = [&] { return "Bearer realm=" + quote_param(deps.config.issuer); };
-    auto metadata = [&] { return quote_param(resource_metadata_url(deps.config, resource)); };
-    switch (o.result) {
-      case VerifyResult::Ok: {
-        const Identity& id = *o.identity;
-        res.status = 200;
-        res.set_header("X-Auth-Subject", id.subject);
-        if (!id.username.empty()) res.set_header("X-Auth-Username", id.username);
-        res.set_header("X-Auth-Scope", id.scope);
-        if (!id.client.empty()) res.set_header("X-Auth-Client", id.client);
-        res.set_header("X-Auth-Type", credential_type_name(id.type));
-        res.set_header("X-Auth-Token-Id", id.token_id);
-        return;
-      }
-      case VerifyResult::NoCredentials:
-        // RFC 6750 §3.1: no error code when the request had no credentials.
-        res.status = 401;
-        res.set_header("WWW-Authenticate", realm() + ", resource_metadata=" + metadata());
-        res.set_content(R"({"error":"invalid_request","error_description":"no credentials"})",
-                        "application/json");
-        return;
-      case VerifyResult::InvalidToken:
-        res.status = 401;
-        res.set_header("WWW-Authenticate", realm() + ", error=\"invalid_token\", error_description=" +
-                                               quote_param(o.error_description) +
-                                               ", resource_metadata=" + metadata());
-        res.set_content(to_json(error_json("invalid_token", o.error_description)), "application/json");
-        audit_failure(req, uri, o, 401);
-        return;
-      case VerifyResult::InsufficientScope: {
-        const std::string scope = join_scopes(o.required);
-        res.status = 403;
-        res.set_header("WWW-Authenticate", realm() + ", error=\"insufficient_scope\", scope=" +
-                                               quote_param(scope) + ", resource_metadata=" + metadata());
-        res.set_content(to_json(error_json("insufficient_scope", "requires scope: " + scope)),
-                        "application/json");
-        audit_failure(req, uri, o, 403);
-        return;
-      }
+  // RFC 6750 §3 / RFC 9728 §5.1: the challenge names the error (none when
+  // no credentials were sent), the scopes the request needs, and where the
+  // resource's metadata is.
+  void render(http::PlainResponse& res, const GatewayDecision& d) const {
+    res.status = d.status;
+    if (d.status == 200) {
+      const Identity& id = *d.identity;
+      res.set_header("X-Auth-Subject", id.subject);
+      if (!id.username.empty()) res.set_header("X-Auth-Username", id.username);
+      res.set_header("X-Auth-Scope", id.scope);
+      if (!id.client.empty()) res.set_header("X-Auth-Client", id.client);
+      res.set_header("X-Auth-Type", credential_type_name(id.type));
+      res.set_header("X-Auth-Token-Id", id.token_id);
+      return;
     }
+    std::string challenge = "Bearer realm=" + quote_param(deps.config.issuer);
+    if (!d.error.empty())
+      challenge += ", error=" + quote_param(d.error) + ", error_description=" + quote_param(d.error_description);
+    if (!d.scope.empty() && d.error != "invalid_request") challenge += ", scope=" + quote_param(d.scope);
+    if (!d.resource_metadata.empty() && d.error != "invalid_request")
+      challenge += ", resource_metadata=" + quote_param(d.resource_metadata);
+    res.set_header("WWW-Authenticate", std::move(challenge));
+    res.set_content(to_json(error_json(d.error.empty() ? "invalid_request" : d.error, d.error_description)),
+                    "application/json");
   }
 
   static picojson::value error_json(const std::string& error, const std::string& description) {
@@ -264,14 +183,6 @@ struct GatewayHandler {
 
 }  // namespace
 
-std::string resource_metadata_url(const Config& config, const std::string& resource) {
-  const std::string base = config.issuer + "/.well-known/oauth-protected-resource";
-  if (config.resources.empty() || resource == config.resources.front().uri) return base;
-  auto scheme_end = resource.find("://");
-  auto path_start = scheme_end == std::string::npos ? std::string::npos : resource.find('/', scheme_end + 3);
-  return path_start == std::string::npos ? base : base + resource.substr(path_start);
-}
-
 bool is_gateway_path(std::string_view path) {
   return path == "/verify" || path == "/verify/batch" || path == "/metrics";
 }
@@ -317,7 +228,20 @@ http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, 
   server.Post("/verify/batch", [handler](const httplib::Request& req, httplib::Response& res) {
     handler->handle_batch(req, res);
   });
-  server.Get("/metrics", [handler](const httplib::Request&, httplib::Response& res) {
+  // /metrics: only to metrics_from (SPEC §3), judged by the client's
+  // address as the gateway reads it behind trusted_proxies. Behind a
+  // reverse proxy every peer is the proxy; the client is in X-Forwarded-For.
+  server.Get("/metrics", [handler](const httplib::Request& req, httplib::Response& res) {
+    std::vector<std::string_view> forwarded_for;
+    auto range = req.headers.equal_range("X-Forwarded-For");
+    for (auto it = range.first; it != range.second; ++it) forwarded_for.emplace_back(it->second);
+    const auto client = client_address(req.remote_addr, forwarded_for, handler->trusted);
+    if (!client || !handler->metrics_from.contains(*client)) {
+      res.status = 403;
+      res.set_content(R"({"error":"access_denied","error_description":"metrics are not served to this address"})",
+                      "application/json");
+      return;
+    }
     Metrics::Gauges g;
     g.cache_hits = handler->deps.verifier.cache_hits();
     g.cache_misses = handler->deps.verifier.cache_misses();

@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "auth/gateway_decision.h"
 #include "auth/verifier.h"
 #include "config/config.h"
 #include "http/address_matcher.h"
@@ -26,9 +27,5 @@ http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, 
 // /verify, /verify/batch and /metrics: the endpoints a proxy or a scraper
 // calls all the time.
 bool is_gateway_path(std::string_view path);
-
-// "<issuer>/.well-known/oauth-protected-resource[<path of resource>]" (RFC 9728
-// §3.1); the first configured resource is also served at the bare path.
-std::string resource_metadata_url(const Config& config, const std::string& resource);
 
 }  // namespace plugauth

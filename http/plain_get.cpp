@@ -82,6 +82,39 @@ std::string_view PlainRequest::param(const std::string& name) const {
   return it == params.end() ? std::string_view() : std::string_view(it->second);
 }
 
+bool is_raw_field(std::string_view name) {
+  static constexpr std::string_view kNames[] = {"x-original-uri",    "x-forwarded-uri",  "x-original-method",
+                                                "x-forwarded-method", "x-forwarded-host", "x-forwarded-proto",
+                                                "x-forwarded-for"};
+  for (auto n : kNames)
+    if (iequals(name, n)) return true;
+  return false;
+}
+
+void restore_raw_fields(std::string_view head, httplib::Headers& headers) {
+  std::vector<std::pair<std::string, std::string>> raw;
+  size_t pos = head.find("\r\n");
+  if (pos == std::string_view::npos) return;
+  for (pos += 2; pos < head.size();) {
+    size_t end = head.find("\r\n", pos);
+    if (end == std::string_view::npos) end = head.size();
+    const std::string_view field = head.substr(pos, end - pos);
+    pos = end + 2;
+    if (field.empty()) break;
+    const size_t colon = field.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = field.substr(0, colon);
+    if (!is_raw_field(name)) continue;
+    std::string_view value = field.substr(colon + 1);
+    while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
+    while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
+    raw.emplace_back(std::string(name), std::string(value));
+  }
+  for (auto it = headers.begin(); it != headers.end();)
+    it = is_raw_field(it->first) ? headers.erase(it) : std::next(it);
+  for (auto& [name, value] : raw) headers.emplace(std::move(name), std::move(value));
+}
+
 bool parse_plain_get(std::string_view head, std::string_view path, PlainRequest& req) {
   constexpr std::string_view kMethod = "GET ", kVersion = " HTTP/1.1\r\n";
   if (head.substr(0, kMethod.size()) != kMethod) return false;
@@ -125,9 +158,10 @@ bool parse_plain_get(std::string_view head, std::string_view path, PlainRequest&
     while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
     while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
 
-    // httplib percent-decodes every field value but these two.
+    // httplib percent-decodes every field value but these two; the raw
+    // fields are restored to their raw values on that path too.
     if (value.find('%') != std::string_view::npos && !iequals(name, "location") &&
-        !iequals(name, "referer")) {
+        !iequals(name, "referer") && !is_raw_field(name)) {
       req.decoded.push_front(httplib::detail::decode_url(std::string(value), false));
       value = req.decoded.front();
     }

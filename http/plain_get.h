@@ -19,6 +19,8 @@
 // (parse_query_text, decode_url, the field-value check).
 #pragma once
 
+#include <httplib.h>
+
 #include <cstddef>
 #include <forward_list>
 #include <map>
@@ -63,6 +65,17 @@ struct PlainResponse {
     content_type = type;
   }
 };
+
+// The forwarded fields the gateway reads (X-Original-URI, X-Forwarded-*):
+// their values are kept exactly as sent, never percent-decoded as httplib
+// decodes other field values, so that the gateway reads the original path
+// once (auth/request_path.h) and "%2e%2e" stays distinguishable from "..".
+bool is_raw_field(std::string_view name);
+
+// For a request httplib parsed: puts back the raw values of the raw fields
+// (is_raw_field) from the request head, in order, in place of httplib's
+// decoded ones.
+void restore_raw_fields(std::string_view head, httplib::Headers& headers);
 
 // head: the request line and header fields through the blank line (CRLF
 // CRLF). path: the exact path served on the fast lane ("/verify"). Fills

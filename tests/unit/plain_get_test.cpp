@@ -81,7 +81,8 @@ Seen seen(const PlainRequest& req) {
 }
 
 // httplib's Server, with process_request in reach and a /verify route that
-// records what it was given and answers like the gateway does.
+// records what it was given and answers like the gateway does; set up as
+// the daemon's event server sets it up.
 class Reference : public httplib::Server {
  public:
   Reference() {
@@ -116,7 +117,12 @@ class Reference : public httplib::Server {
     routed = false;
     StringStream strm(head);
     bool closed = false;
-    process_request(strm, "127.0.0.1", 40000, "127.0.0.1", 7070, close, closed, nullptr);
+    // As the daemon's event server does: the gateway's forwarded fields
+    // keep their raw values (http/plain_get.h is_raw_field).
+    const std::function<void(httplib::Request&)> keep_raw = [&head](httplib::Request& req) {
+      plugauth::http::restore_raw_fields(head, req.headers);
+    };
+    process_request(strm, "127.0.0.1", 40000, "127.0.0.1", 7070, close, closed, keep_raw);
     return routed ? strm.out : std::string();
   }
   Seen last;
@@ -279,4 +285,24 @@ TEST_CASE("mutated proxy requests: whenever the fast lane accepts one, httplib r
   // Both branches were exercised.
   CHECK(accepted > 100);
   CHECK(refused > 100);
+}
+
+TEST_CASE("the gateway's forwarded fields reach /verify raw on both fronts, never percent-decoded") {
+  const std::string head =
+      "GET /verify HTTP/1.1\r\nHost: x\r\nX-Original-URI: /admin/%2e%2e/public\r\n"
+      "X-Forwarded-Uri: /a%2Fb\r\nX-Forwarded-Host: a%2etest\r\nX-Api-Key: k%41y\r\n\r\n";
+  PlainRequest fast;
+  REQUIRE(parse_plain_get(head, "/verify", fast));
+  CHECK(fast.header("X-Original-URI") == "/admin/%2e%2e/public");
+  CHECK(fast.header("X-Forwarded-Uri") == "/a%2Fb");
+  CHECK(fast.header("X-Forwarded-Host") == "a%2etest");
+  CHECK(fast.header("X-Api-Key") == "kAy");  // other fields: decoded, as httplib does
+  Reference ref;
+  REQUIRE_FALSE(ref.serve(head, true).empty());
+  CHECK(seen(fast) == ref.last);
+  // And through httplib for a request the fast lane leaves to it (a POST).
+  const std::string post =
+      "POST /verify HTTP/1.1\r\nHost: x\r\nX-Original-URI: /admin/%2e%2e/public\r\nContent-Length: 0\r\n\r\n";
+  REQUIRE_FALSE(ref.serve(post, true).empty());
+  CHECK(ref.last.headers.find("X-Original-URI")->second == "/admin/%2e%2e/public");
 }
