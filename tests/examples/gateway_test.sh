@@ -107,13 +107,19 @@ json_key() {  # json_key FIELD < JSON
   "$python" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
 }
 
-# start_plugauth DIR: fresh data dir with a route /admin → scope admin, roles,
-# users and keys; exports plugauth_port, service_key, alice_key, alice_sub, bob_key.
+# start_plugauth DIR: fresh data dir with a route /admin → scope admin, a
+# GET-only /reports → admin, two resources, roles, users, keys and a
+# client-credentials client; exports plugauth_port, service_key, alice_key,
+# alice_sub, bob_key, cc_id, cc_secret. Needs proxy_port.
 start_plugauth() {
   local dir=$1 data=$1/data
   mkdir -m 700 "$data"
-  cat >"$data/plugauth.json" <<'EOF'
-{"routes": [{"prefix": "/admin", "scopes": ["admin"]}]}
+  # Two protected resources (SPEC §3: a request is for the resource its
+  # forwarded URL falls under): the proxy's own origin, and another one.
+  cat >"$data/plugauth.json" <<EOF
+{"routes": [{"prefix": "/admin", "scopes": ["admin"]},
+            {"prefix": "/reports", "methods": ["GET"], "scopes": ["admin"]}],
+ "resources": [{"uri": "http://127.0.0.1:$proxy_port"}, {"uri": "https://other.test"}]}
 EOF
   # Options follow the command: plugauth role add … --data DIR.
   pa() { "$plugauth" "$@" --data "$data" 2>>"$dir/setup.log"; }
@@ -126,7 +132,10 @@ EOF
 print(next(u["sub"] for u in json.load(sys.stdin)["users"] if u["name"] == "alice"))') &&
     service_key=$(pa key create --service openai --json | json_key key) &&
     alice_key=$(pa key create --user alice --json | json_key key) &&
-    bob_key=$(pa key create --user bob --json | json_key key)
+    bob_key=$(pa key create --user bob --json | json_key key) &&
+    pa client add --name backend --grant client_credentials --scope "notes:read" --json >"$dir/cc.json" &&
+    cc_id=$(json_key client_id <"$dir/cc.json") &&
+    cc_secret=$(json_key client_secret <"$dir/cc.json")
   }; then
     echo "gateway_test: setting up plugauth's users, roles and keys failed:" >&2
     sed 's/^/  /' "$dir/setup.log" >&2
@@ -175,7 +184,6 @@ render() {
 
 start_nginx() {
   local dir=$1
-  proxy_port=$(free_port)
   render "$root/examples/nginx/plugauth.conf" "$dir/plugauth.conf"
   mkdir -p "$dir/nginx-temp"
   cat >"$dir/nginx.conf" <<EOF
@@ -201,7 +209,6 @@ EOF
 
 start_caddy() {
   local dir=$1
-  proxy_port=$(free_port)
   render "$root/examples/caddy/Caddyfile" "$dir/Caddyfile"
   # Caddy keeps certificates and autosaved config under $HOME/XDG dirs: keep
   # them in the temp dir too.
@@ -291,11 +298,100 @@ run_checks() {
     pass "$p: client-sent X-Auth-Username never reaches the upstream when the token has no username"
   else fail "$p: client-sent X-Auth-Username never reaches the upstream when the token has no username" "status $status, body $(cat "$body")"; fi
 
+  hostile_path_checks "$p"
+  resource_checks "$p"
+
   # Refused requests must never reach the plugin: it logs every request it serves.
   reached=$(grep -cE '"[A-Z]+ /(notes/tampered|notes/anonymous|admin/users|admin/spoofed)' "$work/plugin.log" || true)
   if [ "$reached" = 1 ]; then  # only bob's allowed /admin/users
     pass "$p: refused requests never reach the upstream"
   else fail "$p: refused requests never reach the upstream" "$reached of the refused/allowed requests logged by the plugin, want 1: $(grep -E '/(notes/|admin/)' "$work/plugin.log" | tr '\n' ' ')"; fi
+}
+
+# The plugin's reading of a request path, as the usual frameworks read it:
+# percent-decoded once, "\" read as "/", ";params" dropped from each segment,
+# dot segments resolved, letters compared case-insensitively. Prints the
+# requests the plugin served (after line FROM of its log) that it would
+# route under /admin or /reports.
+plugin_saw_protected() {  # plugin_saw_protected LOG FROM
+  "$python" - "$1" "$2" <<'EOF'
+import posixpath, re, sys, urllib.parse
+lines = open(sys.argv[1], encoding="latin-1").read().splitlines()[int(sys.argv[2]):]
+for line in lines:
+    m = re.search(r'"([A-Z]+) (\S+) HTTP/', line)
+    if not m:
+        continue
+    path = urllib.parse.unquote(m.group(2).split("?", 1)[0]).replace("\\", "/")
+    path = "/".join(seg.split(";", 1)[0] for seg in path.split("/"))
+    path = posixpath.normpath("/" + path).lower()
+    if re.match(r"^/+(admin|reports)(/|$)", path):
+        print(m.group(1), m.group(2))
+EOF
+}
+
+# Every ambiguous spelling of a protected path (issue 12, item 2), sent raw
+# through the proxy with a key that lacks the admin scope: none may reach
+# the plugin at a path it would serve under /admin (or /reports, GET-only).
+hostile_path_checks() {
+  local p=$1 base="http://127.0.0.1:$proxy_port" from path seen code bad=0 codes=""
+  from=$(wc -l <"$work/plugin.log")
+  for path in '/admin/%2e%2e/public' '/admin/..%2fpublic' '/admin/../public' '/admin;x=1/users' \
+              '/Admin/users' '/ADMIN' '/public/..%2fadmin/users' '/public/%2e%2e/admin' '/public/../admin' \
+              '/%61dmin/users' '//admin/users' '/admin%2fusers' '/admin/./users' '/%2561dmin' \
+              '/admin%00/x' '/admin%5cusers' '/public\..\admin' '/Reports/q3'; do
+    code=$(curl -s --path-as-is --max-time 10 -o /dev/null -w '%{http_code}' \
+      -H "Authorization: Bearer $alice_key" "$base$path" || true)
+    codes+="$path=$code "
+    case $code in 2*) bad=$((bad + 1)) ;; esac
+  done
+  code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -I -H "Authorization: Bearer $alice_key" \
+    "$base/reports/q3" || true)
+  codes+="HEAD /reports/q3=$code "
+  case $code in 2*) bad=$((bad + 1)) ;; esac
+  seen=$(plugin_saw_protected "$work/plugin.log" "$from")
+  if [ "$bad" = 0 ] && [ -z "$seen" ]; then
+    pass "$p: no ambiguous spelling of /admin (%2e%2e, ..%2f, .., ;, case, %25, \\) and no HEAD on a GET-only rule reaches the plugin without the admin scope"
+  else fail "$p: no ambiguous spelling of /admin (%2e%2e, ..%2f, .., ;, case, %25, \\) and no HEAD on a GET-only rule reaches the plugin without the admin scope" \
+    "answers: $codes; the plugin served: $(echo "$seen" | tr '\n' ' ')"; fi
+
+  # With the admin key: what plugauth cannot read is still refused (403
+  # invalid_request), and HEAD passes a GET-only rule with its scope.
+  request strict "$base/admin/%2e%2e/public" --path-as-is -H "Authorization: Bearer $bob_key"
+  www=$(header_value "$headers" WWW-Authenticate)
+  if [ "$status" = 403 ] && [[ "$www" == *'error="invalid_request"'* ]]; then
+    pass "$p: an ambiguous path is refused with 403 invalid_request even with the admin scope"
+  else fail "$p: an ambiguous path is refused with 403 invalid_request even with the admin scope" "status $status, WWW-Authenticate '$www'"; fi
+  request head_admin "$base/reports/q3" -I -H "Authorization: Bearer $bob_key"
+  if [ "$status" = 200 ]; then
+    pass "$p: HEAD on a GET-only rule passes with the scope the rule needs"
+  else fail "$p: HEAD on a GET-only rule passes with the scope the rule needs" "status $status"; fi
+}
+
+# A token minted for one resource is refused at another (issue 12, item 3):
+# client-credentials tokens for this proxy's origin and for another
+# resource, sent through the proxy.
+resource_checks() {
+  local p=$1 base="http://127.0.0.1:$proxy_port" token_here token_other
+  token_here=$(curl -s --max-time 10 -u "$cc_id:$cc_secret" -d grant_type=client_credentials \
+    --data-urlencode "resource=http://127.0.0.1:$proxy_port" "http://127.0.0.1:$plugauth_port/token" | json_key access_token || true)
+  token_other=$(curl -s --max-time 10 -u "$cc_id:$cc_secret" -d grant_type=client_credentials \
+    --data-urlencode "resource=https://other.test" "http://127.0.0.1:$plugauth_port/token" | json_key access_token || true)
+  request res_here "$base/notes" -H "Authorization: Bearer $token_here"
+  if [ "$status" = 200 ] && [ "$(json_field "$body" type)" = client ]; then
+    pass "$p: a token for the proxy's own resource passes"
+  else fail "$p: a token for the proxy's own resource passes" "status $status, body $(cat "$body")"; fi
+  request res_other "$base/notes" -H "Authorization: Bearer $token_other"
+  www=$(header_value "$headers" WWW-Authenticate)
+  if [ -n "$token_other" ] && [ "$status" = 401 ] && [[ "$www" == *'error="invalid_token"'* ]]; then
+    pass "$p: a token minted for another resource is refused with 401 invalid_token"
+  else fail "$p: a token minted for another resource is refused with 401 invalid_token" "status $status, WWW-Authenticate '$www'"; fi
+  # A client-sent X-Forwarded-Host naming the other resource gains nothing:
+  # the proxy sets the field itself.
+  request res_spoof "$base/notes" -H "Authorization: Bearer $token_other" -H "X-Forwarded-Host: other.test" \
+    -H "X-Forwarded-Proto: https"
+  if [ -n "$token_other" ] && [ "$status" = 401 ]; then
+    pass "$p: a client-sent X-Forwarded-Host/-Proto cannot choose the resource"
+  else fail "$p: a client-sent X-Forwarded-Host/-Proto cannot choose the resource" "status $status, body $(cat "$body")"; fi
 }
 
 run_proxy() {
@@ -306,6 +402,7 @@ run_proxy() {
     fail "$p: $bin not found; install the test dependencies with \`make test\` (or scripts/deps.sh test)"
     return
   fi
+  proxy_port=$(free_port)  # plugauth's resources name the proxy's origin
   if start_plugauth "$work" && start_plugin "$work" && "start_$p" "$work"; then
     run_checks "$p"
     check_plugauth_end "$p"
