@@ -356,7 +356,9 @@ std::vector<std::string> response_lines(const std::string& response) {
 }  // namespace
 
 TEST_CASE("/verify answers a plain GET on the fast lane exactly as httplib answers the same request") {
-  auto daemon = Daemon::start();
+  DaemonOptions options;
+  options.with_env("PLUGAUTH_ROUTES", R"([{"prefix": "/admin", "methods": ["GET"], "scopes": ["admin"]}])");
+  auto daemon = Daemon::start(options);
   auto created = daemon->cli({"key", "create", "--service", "openai", "--json"});
   REQUIRE(created.exit_code == 0);
   auto doc = parse_one_json(created.out);
@@ -366,8 +368,8 @@ TEST_CASE("/verify answers a plain GET on the fast lane exactly as httplib answe
   // The second form carries a header the fast lane leaves to httplib (an
   // Expect other than 100-continue means nothing to either), so it is read
   // and answered by httplib on a worker; the answers must not differ.
-  const std::vector<std::string> requests = {
-      "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "\r\n",
+  std::vector<std::string> requests = {
+      "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Original-URI: /\r\nAuthorization: Bearer " + key + "\r\n",
       "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key + "x\r\n",
       "GET /verify?scope=read HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization:   Bearer " + key + "  \r\n",
       "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Original-URI: /api/a%20b?q=1\r\nX-Original-Method: "
@@ -375,6 +377,17 @@ TEST_CASE("/verify answers a plain GET on the fast lane exactly as httplib answe
       "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic " +
           httplib::detail::base64_encode("u:" + key) + "\r\n",
   };
+  // The strict path reader's refusals (SPEC §3, §8.14) and the route rule
+  // matched case-insensitively, with HEAD under GET: each the same on both
+  // fronts, although httplib percent-decodes field values and the fast lane
+  // does not (the forwarded fields reach the gateway raw on both).
+  for (const std::string uri : {"/admin/%2e%2e/public", "/admin/..%2fpublic", "/admin/../public", "/admin;x=1/users",
+                                "/Admin/users", "/%2561dmin", "/admin%5cx", "/public%00", "http://h/admin/x",
+                                "/public/ok"}) {
+    for (const std::string method : {"GET", "HEAD", "head"})
+      requests.push_back("GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key +
+                         "\r\nX-Original-URI: " + uri + "\r\nX-Original-Method: " + method + "\r\n");
+  }
   for (const auto& head : requests) {
     for (const std::string connection : {"close", "keep-alive"}) {
       const std::string fast = head + "Connection: " + connection + "\r\n\r\n";
@@ -393,12 +406,34 @@ TEST_CASE("/verify answers a plain GET on the fast lane exactly as httplib answe
                                                   : "Keep-Alive: timeout=5, max=") != std::string::npos);
     }
   }
+  // And what they are: the ambiguous paths refused as unreadable, the
+  // others judged by the GET-only /admin rule.
+  for (const std::string extra : {"", "Expect: nothing\r\n"}) {
+    auto status_for = [&](const std::string& uri, const std::string& method) {
+      const auto answer = exchange(daemon->port(),
+                                   "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key +
+                                       "\r\nX-Original-URI: " + uri + "\r\nX-Original-Method: " + method + "\r\n" +
+                                       extra + "Connection: close\r\n\r\n",
+                                   3s);
+      INFO(answer);
+      if (answer.find("invalid_request") != std::string::npos) return std::string("refused");
+      const auto st = statuses(answer);
+      return st.empty() ? std::string("none") : std::to_string(st.front());
+    };
+    CHECK(status_for("/admin/%2e%2e/public", "GET") == "refused");
+    CHECK(status_for("/admin;x=1/users", "GET") == "refused");
+    CHECK(status_for("/%2561dmin", "GET") == "refused");
+    CHECK(status_for("/Admin/users", "HEAD") == "403");
+    CHECK(status_for("http://h/ADMIN", "get") == "403");
+    CHECK(status_for("/admin/users", "POST") == "200");
+    CHECK(status_for("/public/ok", "GET") == "200");
+  }
   // Two Authorization fields, one of them valid: refused on both paths,
   // since which one a server reads is what a smuggler would choose.
   for (const std::string extra : {"", "Expect: nothing\r\n"}) {
     const auto answer = exchange(daemon->port(),
-                                 "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key +
-                                     "\r\nAuthorization: Bearer x\r\n" + extra + "Connection: close\r\n\r\n",
+                                 "GET /verify HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Original-URI: /\r\nAuthorization: Bearer " +
+                                     key + "\r\nAuthorization: Bearer x\r\n" + extra + "Connection: close\r\n\r\n",
                                  3s);
     INFO(answer);
     CHECK(statuses(answer) == std::vector<int>{401});
@@ -591,6 +626,35 @@ TEST_CASE("/verify and /metrics write no access-log line, and /metrics and the a
     if (!audited) std::this_thread::sleep_for(100ms);
   }
   CHECK(audited);
+}
+
+TEST_CASE("/metrics answers only metrics_from, judged by the client behind a trusted proxy (SPEC §3)") {
+  auto daemon = Daemon::start();
+  // Loopback, directly: the default metrics_from.
+  auto direct = daemon->get("/metrics");
+  REQUIRE(direct);
+  CHECK(direct->status == 200);
+  // Through a reverse proxy on loopback: the client is the X-Forwarded-For
+  // address, and a stranger's request is refused even though the peer is
+  // loopback. A client that writes "127.0.0.1" itself gains nothing.
+  for (const std::string xff : {"203.0.113.7", "127.0.0.1, 203.0.113.7", "unknown"}) {
+    auto proxied = daemon->get("/metrics", {{"X-Forwarded-For", xff}});
+    REQUIRE(proxied);
+    INFO(xff);
+    CHECK(proxied->status == 403);
+    CHECK(proxied->body.find("plugauth_") == std::string::npos);
+  }
+  auto local_scraper = daemon->get("/metrics", {{"X-Forwarded-For", "127.0.0.1"}});
+  REQUIRE(local_scraper);
+  CHECK(local_scraper->status == 200);
+
+  // metrics_from without loopback: even a direct loopback scrape is refused.
+  DaemonOptions options;
+  options.with_env("PLUGAUTH_METRICS_FROM", R"(["10.1.2.0/24"])");
+  auto closed = Daemon::start(options);
+  auto refused = closed->get("/metrics");
+  REQUIRE(refused);
+  CHECK(refused->status == 403);
 }
 
 TEST_CASE("a flood of one refusal is a few audit rows whose counts add up, and /metrics counts the folding") {
