@@ -447,6 +447,10 @@ std::vector<std::string> config_warnings(const Config& c) {
                     " is not https and not loopback: tokens and passwords would cross the network in clear;"
                     " put plugauth behind a TLS proxy and set issuer to its https URL");
   }
+  if (!c.strict_paths)
+    out.push_back(
+        "strict_paths is off: /verify resolves \"..\", \"%2e\" and \";\" in the original path instead of refusing "
+        "them, and a plugin that reads such a path differently can be reached around a route rule");
   return out;
 }
 

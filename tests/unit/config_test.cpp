@@ -2,6 +2,7 @@
 // temporary directory and an environment passed in as a map.
 #include <stdlib.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
@@ -80,6 +81,8 @@ TEST_CASE("with no file, environment or flags every value is the SPEC §7 defaul
   CHECK(c.api_key_header.empty());
   CHECK_FALSE(c.cimd_allow_private);
   CHECK(c.extra_ca_file.empty());
+  CHECK(c.strict_paths);
+  CHECK(c.metrics_from == std::vector<std::string>{"127.0.0.0/8", "::1/128"});
   CHECK(plugauth::config_warnings(c).empty());
 }
 
@@ -433,7 +436,13 @@ TEST_CASE("booleans, lists and other keys accept their documented forms") {
   s.env["PLUGAUTH_CORS_ORIGINS"] = R"(["https://chatgpt.com"])";
   s.env["PLUGAUTH_SCOPES"] = R"({"notes:read": "Read your notes"})";
   s.env["PLUGAUTH_API_KEY_HEADER"] = "X-Api-Key";
+  s.env["PLUGAUTH_STRICT_PATHS"] = "false";
+  s.env["PLUGAUTH_METRICS_FROM"] = "10.9.0.0/16";
   Config c = load_ok(s);
+  CHECK_FALSE(c.strict_paths);
+  CHECK(c.metrics_from == std::vector<std::string>{"10.9.0.0/16"});
+  const auto warnings = plugauth::config_warnings(c);
+  CHECK(std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) { return contains(w, "strict_paths"); }));
   CHECK(c.cimd_allow_private);
   CHECK(c.trusted_proxies == std::vector<std::string>{"10.0.0.0/8", "::1"});
   CHECK(c.cors_origins == std::vector<std::string>{"https://chatgpt.com"});
@@ -447,6 +456,9 @@ TEST_CASE("booleans, lists and other keys accept their documented forms") {
            {"api_key_header", R"("Authorization")"},
            {"scopes", R"({"has space": "x"})"},
            {"cors_origins", R"(["chatgpt.com"])"},
+           {"strict_paths", R"("no")"},
+           {"metrics_from", R"(["0.0.0.0/40"])"},
+           {"metrics_from", R"("everyone")"},
            {"worker_threads", "8"}}) {
     INFO(key << " = " << json);
     auto bad = load_file_value(dir, key, json);
