@@ -4,46 +4,15 @@
 
 #include <algorithm>
 
+#include "common/url.h"
+
 namespace plugauth {
 namespace {
 
-struct UriParts {
-  std::string scheme, host, port, rest;  // rest: path + query (+ fragment)
-  bool ok = false;
-};
-
-// Just enough of RFC 3986 to compare redirect URIs: "scheme://host[:port]rest".
-UriParts split_uri(std::string_view uri) {
-  UriParts p;
-  auto colon = uri.find("://");
-  if (colon == std::string_view::npos) return p;
-  p.scheme = std::string(uri.substr(0, colon));
-  std::string_view after = uri.substr(colon + 3);
-  size_t end = after.find_first_of("/?#");
-  std::string_view authority = after.substr(0, end);
-  p.rest = end == std::string_view::npos ? "" : std::string(after.substr(end));
-  if (authority.find('@') != std::string_view::npos) return p;  // no userinfo, ever
-  if (!authority.empty() && authority[0] == '[') {
-    auto close = authority.find(']');
-    if (close == std::string_view::npos) return p;
-    p.host = std::string(authority.substr(0, close + 1));
-    auto tail = authority.substr(close + 1);
-    if (!tail.empty()) {
-      if (tail[0] != ':') return p;
-      p.port = std::string(tail.substr(1));
-    }
-  } else {
-    auto c = authority.rfind(':');
-    p.host = std::string(authority.substr(0, c));
-    if (c != std::string_view::npos) p.port = std::string(authority.substr(c + 1));
-  }
-  if (p.host.empty() || p.port.find_first_not_of("0123456789") != std::string::npos) return p;
-  p.ok = true;
-  return p;
-}
-
-bool is_loopback_redirect(const UriParts& p) {
-  return p.scheme == "http" && (p.host == "127.0.0.1" || p.host == "[::1]" || p.host == "localhost");
+// RFC 8252 §7.3: a loopback redirect URI (plain http on 127.0.0.1, [::1] or
+// localhost), whose port the native client picks at run time.
+bool is_loopback_redirect(const Url& u) {
+  return u.scheme == "http" && (u.host == "127.0.0.1" || u.host == "[::1]" || u.host == "localhost");
 }
 
 std::string form_decode(std::string_view s) {
@@ -68,8 +37,9 @@ bool redirect_uri_allowed(const std::vector<std::string>& registered, std::strin
   if (presented.empty() || presented.size() > 2048) return false;
   for (const auto& r : registered) {
     if (r == presented) return true;
-    UriParts a = split_uri(r), b = split_uri(presented);
-    if (a.ok && b.ok && is_loopback_redirect(a) && a.scheme == b.scheme && a.host == b.host && a.rest == b.rest)
+    const auto a = parse_url(r), b = parse_url(presented);
+    if (a && b && is_loopback_redirect(*a) && a->scheme == b->scheme && a->host == b->host && a->path == b->path &&
+        a->has_query == b->has_query && a->query == b->query && !a->has_fragment && !b->has_fragment)
       return true;
   }
   return false;
@@ -82,14 +52,15 @@ std::vector<std::string> chatgpt_callback_uris(const std::string& id) {
 bool is_acceptable_redirect_uri(std::string_view uri) {
   if (uri.size() > 2048 || uri.find_first_of(" \t\r\n\"<>\\^`{|}") != std::string_view::npos) return false;
   if (uri.find('#') != std::string_view::npos) return false;  // RFC 6749 §3.1.2: no fragment
-  UriParts p = split_uri(uri);
-  if (!p.ok) return false;
-  return p.scheme == "https" || is_loopback_redirect(p);
+  const auto u = parse_url(uri);
+  if (!u) return false;
+  return u->scheme == "https" || is_loopback_redirect(*u);
 }
 
 std::string uri_host(std::string_view uri) {
-  UriParts p = split_uri(uri);
-  return p.ok ? p.host + (p.port.empty() ? "" : ":" + p.port) : std::string(uri);
+  const auto u = parse_url(uri);
+  if (!u) return std::string(uri);
+  return u->port == 0 ? u->host : u->host + ":" + std::to_string(u->port);
 }
 
 Result<std::optional<PresentedClient>, OAuthError> presented_client(

@@ -176,10 +176,15 @@ GatewayDecision decide_gateway(const GatewayRequest& req, const Config& config, 
   return out;
 }
 
+std::string resource_metadata_suffix(const std::string& resource) {
+  const auto parsed = parse_url(resource);
+  std::string path = parsed ? parsed->path : std::string();
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  return path;
+}
+
 std::string resource_metadata_url(const Config& config, const std::string& resource) {
-  std::string url = config.issuer + "/.well-known/oauth-protected-resource";
-  if (const auto parsed = parse_url(resource); parsed && parsed->path != "/") url += parsed->path;
-  return url;
+  return config.issuer + "/.well-known/oauth-protected-resource" + resource_metadata_suffix(resource);
 }
 
 }  // namespace plugauth

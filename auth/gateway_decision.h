@@ -67,4 +67,8 @@ GatewayDecision decide_gateway(const GatewayRequest& request, const Config& conf
 // §3.1, the path-inserted URL), for every resource, the first included.
 std::string resource_metadata_url(const Config& config, const std::string& resource);
 
+// The part of that URL after the well-known path: the resource URI's path
+// without trailing "/" ("" for an origin). The metadata route matches it.
+std::string resource_metadata_suffix(const std::string& resource);
+
 }  // namespace plugauth

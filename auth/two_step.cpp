@@ -2,6 +2,7 @@
 
 #include "auth/base64url.h"
 #include "auth/totp.h"
+#include "common/url.h"
 
 namespace plugauth {
 namespace {
@@ -9,12 +10,11 @@ namespace {
 // The name the app lists the account under: the issuer's host, without a
 // port ("auth.example.com", "127.0.0.1").
 std::string issuer_host(const std::string& issuer) {
-  std::string host = issuer;
-  if (auto scheme = host.find("://"); scheme != std::string::npos) host.erase(0, scheme + 3);
-  host = host.substr(0, host.find_first_of("/?#"));
-  if (!host.empty() && host.front() == '[') host = host.substr(1, host.find(']') - 1);  // IPv6 literal
-  else host = host.substr(0, host.find(':'));
-  return host.empty() ? "plugauth" : host;
+  const auto url = parse_url(issuer);
+  if (!url) return "plugauth";
+  std::string host = url->host;
+  if (host.front() == '[') host = host.substr(1, host.size() - 2);  // IPv6 literal
+  return host;
 }
 
 std::string stored_context(const std::string& user_id) { return "totp:" + user_id; }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/json.h"
+#include "common/url.h"
 #include "config/duration.h"
 
 namespace plugauth {
@@ -81,8 +82,8 @@ Result<std::vector<RouteRule>> parse_routes(const picojson::value& v, const std:
 }
 
 bool valid_http_url(const std::string& s) {
-  return (s.rfind("https://", 0) == 0 || s.rfind("http://", 0) == 0) &&
-         s.find_first_of(" #?\t\r\n") == std::string::npos && s.size() > 8;
+  const auto url = parse_url(s);
+  return url && !url->has_query && !url->has_fragment;
 }
 
 // "a.b.c.d/n" or "v6/n" or a bare address.
@@ -437,11 +438,9 @@ bool is_loopback_host(const std::string& host) {
 
 std::vector<std::string> config_warnings(const Config& c) {
   std::vector<std::string> out;
-  if (c.issuer.rfind("https://", 0) != 0) {
-    std::string rest = c.issuer.substr(c.issuer.find("://") + 3);
-    std::string host = rest.substr(0, rest.find('/'));
-    if (!host.empty() && host[0] == '[') host = host.substr(1, host.find(']') - 1);
-    else host = host.substr(0, host.rfind(':') == std::string::npos ? host.size() : host.rfind(':'));
+  if (const auto url = parse_url(c.issuer); url && url->scheme != "https") {
+    std::string host = url->host;
+    if (host.front() == '[') host = host.substr(1, host.size() - 2);
     if (!is_loopback_host(host))
       out.push_back("issuer " + c.issuer +
                     " is not https and not loopback: tokens and passwords would cross the network in clear;"

@@ -3,6 +3,7 @@
 // dynamic client registration.
 #include <httplib.h>
 
+#include "auth/gateway_decision.h"
 #include "auth/registration.h"
 #include "common/json.h"
 #include "http/forms.h"
@@ -10,14 +11,6 @@
 
 namespace plugauth {
 namespace {
-
-std::string path_of(const std::string& uri) {
-  auto scheme = uri.find("://");
-  auto slash = scheme == std::string::npos ? std::string::npos : uri.find('/', scheme + 3);
-  std::string path = slash == std::string::npos ? "" : uri.substr(slash);
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  return path;
-}
 
 picojson::value protected_resource_metadata(const Config& config, const ResourceConfig& r, OAuthContext& ctx) {
   picojson::object o;
@@ -50,7 +43,7 @@ void register_mcp_routes(httplib::Server& server, OAuthContext& ctx) {
                  found = &ctx.config.resources.front();
                } else {
                  for (const auto& r : ctx.config.resources)
-                   if (path_of(r.uri) == suffix) {
+                   if (resource_metadata_suffix(r.uri) == suffix) {
                      found = &r;
                      break;
                    }

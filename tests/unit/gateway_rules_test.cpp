@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/clients.h"
 #include "auth/gateway_decision.h"
 #include "auth/request_path.h"
 #include "auth/routes.h"
@@ -227,6 +228,7 @@ TEST_CASE("a resource's metadata URL is path-inserted for every resource, the fi
   c.resources = {{"https://a.test/mcp", {}, {}}, {"https://b.test", {}, {}}};
   CHECK(resource_metadata_url(c, "https://a.test/mcp") == "https://auth.test/.well-known/oauth-protected-resource/mcp");
   CHECK(resource_metadata_url(c, "https://b.test") == "https://auth.test/.well-known/oauth-protected-resource");
+  CHECK(resource_metadata_url(c, "https://b.test/api/") == "https://auth.test/.well-known/oauth-protected-resource/api");
 }
 
 // --- the client address ------------------------------------------------------
@@ -488,4 +490,46 @@ TEST_CASE("?resource= names the resource, and an unknown one or one that contrad
   GatewayRequest one = proxied("/public");
   one.resource_params = {"https://evil.test"};
   CHECK(decide_gateway(one, gateway_config(), check_into(rec)).status == 401);
+}
+
+// --- redirect URIs (SPEC §8.4, §8.12) ----------------------------------------
+
+TEST_CASE("a redirect URI must match a registered one exactly") {
+  const std::vector<std::string> registered = {"https://app.test/cb", "https://app.test/cb?x=1"};
+  CHECK(redirect_uri_allowed(registered, "https://app.test/cb"));
+  CHECK(redirect_uri_allowed(registered, "https://app.test/cb?x=1"));
+  for (std::string_view hostile : {"https://app.test/cb/", "https://app.test/cb?x=2", "https://APP.test/cb",
+                                   "https://app.test:443/cb", "https://app.test/CB", "https://app.test/cb#f",
+                                   "https://app.test/cb/../cb", "https://app.test.evil.test/cb",
+                                   "https://app.test@evil.test/cb", "http://app.test/cb", "", "https://app.test/c"}) {
+    INFO(hostile);
+    CHECK_FALSE(redirect_uri_allowed(registered, hostile));
+  }
+}
+
+TEST_CASE("a loopback redirect URI matches on any port, and only its port may differ (RFC 8252 §7.3)") {
+  const std::vector<std::string> registered = {"http://127.0.0.1/cb", "http://[::1]:8000/cb", "http://localhost/cb"};
+  CHECK(redirect_uri_allowed(registered, "http://127.0.0.1:51004/cb"));
+  CHECK(redirect_uri_allowed(registered, "http://[::1]:1/cb"));
+  CHECK(redirect_uri_allowed(registered, "http://localhost:9/cb"));
+  for (std::string_view hostile : {"http://127.0.0.1:51004/cb2", "http://127.0.0.1:51004/cb?x", "https://127.0.0.1:5/cb",
+                                   "http://127.0.0.2:5/cb", "http://localhost.evil.test:5/cb", "http://[::1]:5/cb/",
+                                   "http://127.0.0.1@evil.test:5/cb", "http://127.0.0.1:99999/cb",
+                                   "http://127.0.0.1:5/cb#x"}) {
+    INFO(hostile);
+    CHECK_FALSE(redirect_uri_allowed(registered, hostile));
+  }
+}
+
+TEST_CASE("an acceptable redirect URI is https, or http on loopback, without a fragment or odd characters") {
+  CHECK(is_acceptable_redirect_uri("https://app.test/cb"));
+  CHECK(is_acceptable_redirect_uri("http://127.0.0.1:8080/cb"));
+  CHECK(is_acceptable_redirect_uri("http://localhost/cb"));
+  for (std::string_view bad : {"http://app.test/cb", "https://app.test/cb#x", "https://app.test/c b",
+                               "https://user@app.test/cb", "javascript://app.test/%0aalert(1)", "https://app.test/<x>",
+                               "https://app.test\\@evil.test/", "ftp://app.test/", "https://app.t\xc3\xa9st/cb",
+                               "https://app.test/\x01"}) {
+    INFO(bad);
+    CHECK_FALSE(is_acceptable_redirect_uri(bad));
+  }
 }
