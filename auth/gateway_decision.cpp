@@ -110,7 +110,6 @@ GatewayDecision decide_gateway(const GatewayRequest& req, const Config& config, 
   } else if (resource == nullptr) {
     resource = &config.resources.front();
   }
-  out.resource_metadata = resource_metadata_url(config, resource->uri);
 
   ScopeSet required;
   if (path) {
@@ -147,6 +146,7 @@ GatewayDecision decide_gateway(const GatewayRequest& req, const Config& config, 
 
   out.result = outcome.result;
   out.identity = outcome.identity;
+  if (outcome.result != VerifyResult::Ok) out.resource_metadata = resource_metadata_url(config, resource->uri);
   switch (outcome.result) {
     case VerifyResult::Ok:
       out.status = 200;

@@ -23,13 +23,14 @@ std::string quote_param(std::string_view s) {
   return out + "\"";
 }
 
-// Every value of a field, in order.
-std::vector<std::string_view> values_of(const http::PlainRequest& req, std::string_view name) {
-  std::vector<std::string_view> out;
-  for (const auto& [key, value] : req.headers)
-    if (key.size() == name.size() && httplib::detail::case_ignore::equal(std::string(key), std::string(name)))
-      out.push_back(value);
-  return out;
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    const char y = b[i] >= 'A' && b[i] <= 'Z' ? static_cast<char>(b[i] - 'A' + 'a') : b[i];
+    if (x != y) return false;
+  }
+  return true;
 }
 
 std::vector<std::string_view> params_of(const http::PlainRequest& req, const std::string& name) {
@@ -53,14 +54,18 @@ struct GatewayHandler {
     GatewayRequest v;
     v.method = req.method;
     v.from_trusted_proxy = trusted.contains(std::string(req.remote_addr));
-    v.original_uri = values_of(req, "X-Original-URI");
-    v.forwarded_uri = values_of(req, "X-Forwarded-Uri");
-    v.original_method = values_of(req, "X-Original-Method");
-    v.forwarded_method = values_of(req, "X-Forwarded-Method");
-    v.forwarded_host = values_of(req, "X-Forwarded-Host");
-    v.forwarded_proto = values_of(req, "X-Forwarded-Proto");
-    v.authorization = values_of(req, "Authorization");
-    if (!deps.config.api_key_header.empty()) v.api_key = values_of(req, deps.config.api_key_header);
+    // One pass over the fields (the hot path): each value, repeats included.
+    const std::string& api_key_header = deps.config.api_key_header;
+    const std::pair<std::string_view, std::vector<std::string_view>*> fields[] = {
+        {"Authorization", &v.authorization},       {"X-Original-URI", &v.original_uri},
+        {"X-Forwarded-Uri", &v.forwarded_uri},     {"X-Original-Method", &v.original_method},
+        {"X-Forwarded-Method", &v.forwarded_method}, {"X-Forwarded-Host", &v.forwarded_host},
+        {"X-Forwarded-Proto", &v.forwarded_proto}};
+    for (const auto& [name, value] : req.headers) {
+      for (const auto& [field, values] : fields)
+        if (iequals(name, field)) values->push_back(value);
+      if (!api_key_header.empty() && iequals(name, api_key_header)) v.api_key.push_back(value);
+    }
     v.scope_params = params_of(req, "scope");
     v.resource_params = params_of(req, "resource");
     return v;
