@@ -73,8 +73,12 @@ Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
     r.redirect_uri_given = true;
   }
   r.state = param("state");
-  // From here on the redirect URI is trusted: errors go back to the client.
-  auto redirect_error = [&](const OAuthError& e) { return AuthorizeError{true, e, r.redirect_uri, r.state}; };
+  // From here on the redirect URI is registered: errors go back to an
+  // operator's client, and are a page for any other (no open redirector).
+  const bool may_redirect = authorize_error_may_redirect(*client);
+  auto redirect_error = [&](const OAuthError& e) {
+    return AuthorizeError{may_redirect, e, r.redirect_uri, r.state};
+  };
 
   if (param("response_type") != "code") return redirect_error(kUnsupportedResponseType);
   if (!client_has_grant(*client, "authorization_code")) return redirect_error(kUnauthorizedClient);

@@ -57,6 +57,10 @@ bool is_acceptable_redirect_uri(std::string_view uri) {
   return u->scheme == "https" || is_loopback_redirect(*u);
 }
 
+bool authorize_error_may_redirect(const store::ClientRecord& client) {
+  return client.registration == "cli";
+}
+
 std::string uri_host(std::string_view uri) {
   const auto u = parse_url(uri);
   if (!u) return std::string(uri);

@@ -24,6 +24,14 @@ std::vector<std::string> chatgpt_callback_uris(const std::string& id);
 // True for https URIs, and http URIs on a loopback host (RFC 8252 §7.3).
 bool is_acceptable_redirect_uri(std::string_view uri);
 
+// SPEC §8.8, RFC 9700 §4.11.2: may an /authorize error raised before the
+// user approved go back to the client's redirect URI (RFC 6749 §4.1.2.1)?
+// Only for clients the operator created. A client that registered itself,
+// or is a metadata document, gets an error page instead: otherwise anyone
+// could register their own URL and mint links on the plugin's domain that
+// land on it (an open redirector for phishing).
+bool authorize_error_may_redirect(const store::ClientRecord& client);
+
 // Client credentials as presented at /token, /revoke or /introspect:
 // client_secret_basic (Authorization: Basic, RFC 6749 §2.3.1, form-encoded
 // id and secret), client_secret_post (body), or none (client_id only).

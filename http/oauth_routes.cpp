@@ -211,7 +211,8 @@ class OAuthRoutes {
 
   void authorize_error(httplib::Response& res, const AuthorizeError& e) {
     if (!e.redirect)
-      return http::send_page(res, 400, pages::error_page("This sign-in link is not valid", e.error.description));
+      return http::send_page(res, 400,
+                             pages::error_page("This sign-in link is not valid", e.error.error + ": " + e.error.description));
     http::page_headers(res);
     res.set_redirect(authorization_error_redirect(e.redirect_uri, e.error, e.state, ctx_.config.issuer), 303);
   }
