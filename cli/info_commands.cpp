@@ -4,6 +4,7 @@
 #include "auth/scopes.h"
 #include "auth/verifier.h"
 #include "cli/format.h"
+#include "common/escape.h"
 #include "cli/identity_commands.h"
 #include "config/duration.h"
 
@@ -114,15 +115,17 @@ int audit(Invocation& inv) {
     print_json(inv, picojson::value(std::move(doc)));
     return kExitOk;
   }
+  // Every field through the one escaper: a user name or path a stranger
+  // chose must not forge a second line or reach the terminal as escapes.
   for (const auto& e : events) {
-    *inv.out << iso_time(e.at) << "  " << e.action;
-    if (!e.subject.empty()) *inv.out << "  subject=" << e.subject;
-    if (!e.client_id.empty()) *inv.out << "  client=" << e.client_id;
-    if (!e.key_id.empty()) *inv.out << "  key=" << e.key_id;
-    if (!e.api_path.empty()) *inv.out << "  path=" << e.api_path;
+    *inv.out << iso_time(e.at) << "  " << escape_for_log(e.action);
+    if (!e.subject.empty()) *inv.out << "  subject=" << escape_for_log(e.subject);
+    if (!e.client_id.empty()) *inv.out << "  client=" << escape_for_log(e.client_id);
+    if (!e.key_id.empty()) *inv.out << "  key=" << escape_for_log(e.key_id);
+    if (!e.api_path.empty()) *inv.out << "  path=" << escape_for_log(e.api_path);
     if (e.status != 0) *inv.out << "  status=" << e.status;
-    if (!e.client_ip.empty()) *inv.out << "  ip=" << e.client_ip;
-    if (!e.detail.empty()) *inv.out << "  " << e.detail;
+    if (!e.client_ip.empty()) *inv.out << "  ip=" << escape_for_log(e.client_ip);
+    if (!e.detail.empty()) *inv.out << "  " << escape_for_log(e.detail);
     if (e.count > 1) *inv.out << "  (" << e.count << " times)";
     *inv.out << "\n";
   }

@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include "common/escape.h"
+
 namespace plugauth {
 
 void log_line(LogLevel level, std::string_view message) {
@@ -14,7 +16,7 @@ void log_line(LogLevel level, std::string_view message) {
     case LogLevel::Warn: line = "plugauth[warn]: "; break;
     case LogLevel::Error: line = "plugauth[error]: "; break;
   }
-  for (char c : message) line.push_back(c == '\n' || c == '\r' ? ' ' : c);  // one event, one line
+  line += escape_for_log(message);  // one event, one line, no terminal escapes
   line.push_back('\n');
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
   (void)ignored;
