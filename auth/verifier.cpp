@@ -53,6 +53,32 @@ void Verifier::invalidate() {
   ++generation_;
 }
 
+namespace {
+
+// Errors of a JWT that is not a well-formed token of ours: its refusal is
+// never cached, so made-up strings cannot fill the cache.
+bool is_parse_failure(JwtError e) {
+  switch (e) {
+    case JwtError::Malformed:
+    case JwtError::BadBase64:
+    case JwtError::BadJson:
+    case JwtError::NotUtf8:
+    case JwtError::DuplicateMember:
+    case JwtError::AlgNone:
+    case JwtError::UnsupportedAlg:
+    case JwtError::BadType:
+    case JwtError::MissingKid:
+    case JwtError::UnknownKid:
+    case JwtError::AlgMismatch:
+    case JwtError::UnsupportedCrit:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::shared_ptr<const ScopePolicy> Verifier::scope_policy(uint64_t generation) {
   {
     std::shared_lock lock(cache_mu_);
@@ -131,6 +157,7 @@ std::shared_ptr<const Verifier::CachedKey> Verifier::lookup_jwt(std::string_view
       token, [this](std::string_view kid) { return signing_keys_.find(kid); }, options);
   if (!claims) {
     entry->reason = describe(claims.error());
+    entry->cacheable = !is_parse_failure(claims.error());
     return entry;
   }
   auto state = store_.access_token_state(claims->jti);
@@ -199,13 +226,12 @@ VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required,
   // (the keyed hash of the whole token names it), so the common case costs
   // one BLAKE2b and a map lookup, not a base64 decode and a second MAC.
   const Bytes hash = crypto_.hash_secret(token);
-  std::shared_ptr<const CachedKey> entry;
   uint64_t generation;
   {
     std::shared_lock lock(cache_mu_);
-    if (auto it = cache_.find(hash); it != cache_.end()) entry = it->second;
     generation = generation_;
   }
+  std::shared_ptr<const CachedKey> entry = cache_.find(hash);
   if (entry) {
     hits_.fetch_add(1, std::memory_order_relaxed);
   } else {
@@ -218,10 +244,12 @@ VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required,
     }
     misses_.fetch_add(1, std::memory_order_relaxed);
     entry = is_jwt ? lookup_jwt(token, generation) : lookup_key(*parsed, generation, hash);
-    std::unique_lock lock(cache_mu_);
-    if (generation == generation_) {
-      if (cache_.size() >= kMaxCacheEntries) cache_.clear();  // bounded; refills from the database
-      cache_.emplace(hash, entry);
+    if (entry->cacheable) {
+      // Under the shared lock: invalidate() (exclusive) cannot run between
+      // the generation check and the insert, so nothing stale is kept.
+      std::shared_lock lock(cache_mu_);
+      if (generation == generation_)
+        cache_.insert(hash, entry, entry->valid ? decltype(cache_)::Kind::Valid : decltype(cache_)::Kind::Refusal);
     }
   }
 

@@ -26,6 +26,7 @@
 #include "auth/crypto.h"
 #include "auth/scopes.h"
 #include "auth/signing_keys.h"
+#include "auth/verify_cache.h"
 #include "common/clock.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -75,6 +76,7 @@ class Verifier {
   std::vector<std::pair<std::string, int64_t>> take_key_usage();
 
   uint64_t cache_hits() const { return hits_.load(std::memory_order_relaxed); }
+  uint64_t cache_evictions() const { return cache_.evictions(); }
   uint64_t cache_misses() const { return misses_.load(std::memory_order_relaxed); }
 
  private:
@@ -84,6 +86,9 @@ class Verifier {
     std::shared_ptr<const Identity> identity;
     std::vector<std::string> audience;  // JWTs only
     bool is_jwt = false;
+    // False for a credential that did not parse as ours (a JWT with a
+    // malformed or foreign header, or an unknown kid): never cached.
+    bool cacheable = true;
     mutable std::atomic<int64_t> last_touch{0};
   };
 
@@ -98,10 +103,13 @@ class Verifier {
   const Config& config_;
   const SigningKeys& signing_keys_;
 
-  static constexpr size_t kMaxCacheEntries = 50000;
-  std::shared_mutex cache_mu_;
-  std::unordered_map<std::string, std::shared_ptr<const CachedKey>> cache_;  // guarded by cache_mu_
-  std::shared_ptr<const ScopePolicy> policy_;                                // guarded by cache_mu_
+  // Valid credentials, and a smaller share for refusals of well-formed ones
+  // (auth/verify_cache.h).
+  static constexpr size_t kMaxCachedValid = 50000;
+  static constexpr size_t kMaxCachedRefusals = 5000;
+  VerifyCache<std::shared_ptr<const CachedKey>> cache_{kMaxCachedValid, kMaxCachedRefusals};
+  std::shared_mutex cache_mu_;                 // guards policy_ and generation_
+  std::shared_ptr<const ScopePolicy> policy_;  // guarded by cache_mu_
   // Bumped by invalidate(): a decision computed from a read that began
   // before an invalidation is not cached, so it cannot outlive the change.
   uint64_t generation_ = 0;  // guarded by cache_mu_

@@ -250,6 +250,7 @@ http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, 
     Metrics::Gauges g;
     g.cache_hits = handler->deps.verifier.cache_hits();
     g.cache_misses = handler->deps.verifier.cache_misses();
+    g.cache_evictions = handler->deps.verifier.cache_evictions();
     g.audit_queue_depth = handler->deps.audit.depth();
     g.audit_dropped = handler->deps.audit.dropped();
     g.audit_coalesced = handler->deps.audit.coalesced();

@@ -79,6 +79,10 @@ std::string Metrics::render(const Gauges& g) const {
   add("# HELP plugauth_verify_cache_misses_total Verified-credential cache misses.\n"
       "# TYPE plugauth_verify_cache_misses_total counter\nplugauth_verify_cache_misses_total %llu\n",
       static_cast<unsigned long long>(g.cache_misses));
+  add("# HELP plugauth_verify_cache_evictions_total Cached credentials evicted to bound the cache (least recently "
+      "used first; refusals only evict refusals).\n"
+      "# TYPE plugauth_verify_cache_evictions_total counter\nplugauth_verify_cache_evictions_total %llu\n",
+      static_cast<unsigned long long>(g.cache_evictions));
   add("# HELP plugauth_audit_queue_depth Audit events waiting to be written.\n"
       "# TYPE plugauth_audit_queue_depth gauge\nplugauth_audit_queue_depth %zu\n",
       g.audit_queue_depth);

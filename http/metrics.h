@@ -26,6 +26,7 @@ class Metrics {
   struct Gauges {
     uint64_t cache_hits = 0;
     uint64_t cache_misses = 0;
+    uint64_t cache_evictions = 0;
     size_t audit_queue_depth = 0;
     uint64_t audit_dropped = 0;
     uint64_t audit_coalesced = 0;

@@ -776,3 +776,61 @@ TEST_CASE("JWKS and resource metadata stay whole while the CLI rotates signing k
   CHECK(answered > 0);
   require_healthy(*daemon);
 }
+
+namespace {
+
+// The value of one counter in /metrics' text, or -1.
+long long metric(Daemon& daemon, const std::string& name) {
+  auto res = daemon.get("/metrics");
+  if (!res || res->status != 200) return -1;
+  const auto at = res->body.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stoll(res->body.substr(at + name.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("520 garbage batches leave a cached token cached: what does not parse is never cached (issue 18)") {
+  auto daemon = Daemon::start();
+  // A JWT: its uses write nothing (API keys record their last use, and the
+  // write empties the cache a moment later, which would hide the point).
+  auto created = daemon->cli({"client", "add", "--name", "backend", "--grant", "client_credentials", "--scope",
+                              "read", "--json"});
+  REQUIRE(created.exit_code == 0);
+  const auto client = parse_one_json(created.out);
+  httplib::Client http("127.0.0.1", daemon->port());
+  http.set_basic_auth(client->get("client_id").get<std::string>(), client->get("client_secret").get<std::string>());
+  auto minted = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
+  REQUIRE(minted);
+  REQUIRE(minted->status == 200);
+  const std::string token = parse_one_json(minted->body)->get("access_token").get<std::string>();
+  auto verify_hits = [&] {
+    const long long before = metric(*daemon, "plugauth_verify_cache_hits_total");
+    auto res = daemon->get("/verify", {{"Authorization", "Bearer " + token}});
+    return res && res->status == 200 && metric(*daemon, "plugauth_verify_cache_hits_total") == before + 1;
+  };
+  // Once the daemon has noticed its own writes (the token, the audit rows),
+  // the token stays cached: two hits half a second apart.
+  REQUIRE(eventually(
+      [&] {
+        if (!verify_hits()) return false;
+        std::this_thread::sleep_for(500ms);
+        return verify_hits();
+      },
+      10s));
+
+  // 52,000 JWT-shaped strings, more than the whole cache once held.
+  httplib::Client batch_client("127.0.0.1", daemon->port());
+  for (int batch = 0; batch < 520; ++batch) {
+    std::string body = R"({"tokens":[)";
+    for (int i = 0; i < 100; ++i)
+      body += std::string(i ? "," : "") + "\"eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.sig" +
+              std::to_string(batch * 100 + i) + "\"";
+    body += "]}";
+    auto res = batch_client.Post("/verify/batch", body, "application/json");
+    REQUIRE(res);
+    REQUIRE(res->status == 200);
+  }
+  CHECK(verify_hits());
+  CHECK(metric(*daemon, "plugauth_verify_cache_evictions_total") == 0);
+}

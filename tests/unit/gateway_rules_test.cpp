@@ -533,3 +533,48 @@ TEST_CASE("an acceptable redirect URI is https, or http on loopback, without a f
     CHECK_FALSE(is_acceptable_redirect_uri(bad));
   }
 }
+
+// --- the verified-credential cache (issue 18, item 6) -------------------------
+
+#include "auth/verify_cache.h"
+
+TEST_CASE("the cache evicts the least recently used entry, not everything, when full") {
+  VerifyCache<int> cache(3, 2);
+  using Kind = VerifyCache<int>::Kind;
+  cache.insert("a", 1, Kind::Valid);
+  cache.insert("b", 2, Kind::Valid);
+  cache.insert("c", 3, Kind::Valid);
+  CHECK(cache.find("a") == 1);  // a is now the most recently used
+  cache.insert("d", 4, Kind::Valid);
+  CHECK(cache.find("b") == 0);  // b was the least recently used
+  CHECK(cache.find("a") == 1);
+  CHECK(cache.find("c") == 3);
+  CHECK(cache.find("d") == 4);
+  CHECK(cache.evictions() == 1);
+  CHECK(cache.size(Kind::Valid) == 3);
+}
+
+TEST_CASE("a flood of refusals never evicts a valid credential") {
+  VerifyCache<int> cache(3, 2);
+  using Kind = VerifyCache<int>::Kind;
+  cache.insert("key", 7, Kind::Valid);
+  for (int i = 0; i < 10000; ++i) cache.insert("forged-" + std::to_string(i), -1, Kind::Refusal);
+  CHECK(cache.find("key") == 7);
+  CHECK(cache.size(Kind::Refusal) == 2);
+  CHECK(cache.size(Kind::Valid) == 1);
+  CHECK(cache.evictions() == 9998);
+  CHECK(cache.find("forged-9999") == -1);
+  CHECK(cache.find("forged-0") == 0);
+}
+
+TEST_CASE("re-inserting a key replaces it, also across kinds, and clear empties both shares") {
+  VerifyCache<int> cache(2, 2);
+  using Kind = VerifyCache<int>::Kind;
+  cache.insert("k", -1, Kind::Refusal);
+  cache.insert("k", 5, Kind::Valid);
+  CHECK(cache.find("k") == 5);
+  CHECK(cache.size(Kind::Refusal) == 0);
+  cache.clear();
+  CHECK(cache.find("k") == 0);
+  CHECK(cache.size(Kind::Valid) == 0);
+}
