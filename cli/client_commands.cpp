@@ -104,7 +104,9 @@ int client_add(Invocation& inv) {
       for (const auto& u : uris) *inv.out << "redirect_uri:  " << u << "\n";
       *inv.out << "grant_types:   " << c.grant_types << "\n";
       *inv.err << "plugauth: " << (is_public ? "public client (PKCE required)" : "the secret is shown only now; store it")
-               << ". Next: plugauth manifest --type oauth --client " << c.client_id << "\n";
+               << (uris.empty() ? ". Next: POST /token with grant_type=client_credentials and this id and secret"
+                                : ". Next: plugauth manifest --type oauth --client " + c.client_id)
+               << "\n";
     }
     return kExitOk;
   });
