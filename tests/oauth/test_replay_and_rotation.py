@@ -81,6 +81,12 @@ def test_the_previous_token_retried_while_its_successor_is_unused_gets_the_same_
         assert retry.json()["refresh_token"] == first["refresh_token"]
         assert daemon.verify(retry.json()["access_token"]).status_code == 200
 
+    # SPEC §5: the successor handed out again was never kept in clear.
+    secret_part = first["refresh_token"].split("_", 2)[2].encode()  # par_<id>_<secret>
+    for name in ("plugauth.db", "plugauth.db-wal"):
+        path = daemon.data / name
+        assert not path.exists() or secret_part not in path.read_bytes(), name
+
     # Nothing was revoked: the successor rotates, once.
     r2 = refresh(daemon, client, first["refresh_token"])
     assert r2.status_code == 200, r2.text
