@@ -1,6 +1,7 @@
 #include "auth/client_metadata.h"
 
 #include "auth/clients.h"
+#include "auth/registration.h"
 #include "auth/scopes.h"
 #include "common/json.h"
 
@@ -24,6 +25,16 @@ Result<store::ClientRecord> resolve_metadata_document_client(const std::string& 
   const std::string method = get_string("token_endpoint_auth_method");
   if (!method.empty() && method != "none")
     return make_error("token_endpoint_auth_method " + method + " is not supported for metadata-document clients");
+  // A document that asks for a grant a self-registered client may not hold
+  // (client_credentials above all) is refused as a whole, as /register
+  // refuses it, rather than quietly trimmed: the operator and the client's
+  // author see why, and nothing the document asked for is half-granted.
+  if (auto it = m.find("grant_types"); it != m.end()) {
+    if (!it->second.is<picojson::array>()) return make_error("the document's grant_types is not an array");
+    for (const auto& g : it->second.get<picojson::array>())
+      if (!g.is<std::string>() || !is_self_service_grant(g.get<std::string>()))
+        return make_error("the document asks for a grant type other than authorization_code and refresh_token");
+  }
   auto uris_it = m.find("redirect_uris");
   if (uris_it == m.end() || !uris_it->second.is<picojson::array>() || uris_it->second.get<picojson::array>().empty())
     return make_error("the document lists no redirect_uris");

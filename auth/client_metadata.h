@@ -2,7 +2,9 @@
 // an https URL names a JSON document describing the client. Its client_id
 // must equal the URL and its redirect_uris are the only ones accepted. The
 // client is kept in the store (registration "metadata_document", public) so
-// grants can refer to it; every fetch refreshes its redirect URIs.
+// grants can refer to it; every fetch refreshes its redirect URIs. Like a
+// self-registered client it holds authorization_code and refresh_token only
+// (SPEC §8.14); a document whose grant_types names anything else is refused.
 #pragma once
 
 #include <functional>

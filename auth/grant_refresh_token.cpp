@@ -11,9 +11,14 @@ namespace {
 using namespace oauth_errors;
 
 // A Random whose bytes are fixed by a seed: the successor of a refresh token
-// is derived from it, so a client retrying the same rotation within the
-// grace window gets the very same successor back, and no secret has to be
-// kept to make that possible.
+// is derived from it, so a client retrying the same rotation gets the very
+// same successor back (SPEC §8.3), and no secret has to be kept to make that
+// possible (SPEC §5: the database holds only the successor's keyed hash).
+// The seed is a keyed BLAKE2b of the presented token under the hashing
+// subkey, domain-separated by its "refresh-successor:" prefix from the
+// hashes the database stores (those are of whole tokens, which start with
+// their type prefix), so neither a database nor a stolen token alone
+// yields a successor.
 class SeededRandom final : public Random {
  public:
   explicit SeededRandom(const Bytes& seed) : seed_(seed) {}
@@ -83,13 +88,18 @@ class RefreshTokenGrant final : public GrantHandler {
       if (!record || !record->rotated_at) return kInvalidGrant.with("refresh token revoked");
     }
 
-    // Already rotated. Within the grace window, a retry of the immediately
-    // previous token gets the same successor back (SPEC §8.3); anything else
-    // is reuse, and the whole family is revoked.
+    // Already rotated. SPEC §8.3: a retry of this token gets its own
+    // successor back (never a later token: the derivation above yields only
+    // that one) while the successor has never been used — the client lost
+    // the answer — or, used or not, within refresh_grace of the rotation —
+    // the client refreshes from two places at once. Anything else is reuse
+    // (RFC 9700 §4.14.2): the whole family is revoked.
     auto current = ctx.store.find_refresh_token(record->successor_id);
-    const bool retry = now - *record->rotated_at <= ctx.config.refresh_grace && current &&
-                       record->successor_id == successor.id && !current->rotated_at && !current->revoked_at &&
-                       !current->family.revoked_at;
+    const bool successor_usable = current && record->successor_id == successor.id && !current->revoked_at &&
+                                  !current->family.revoked_at && current->expires_at > now;
+    const bool successor_unused = current && !current->rotated_at;
+    const bool within_grace = now - *record->rotated_at <= ctx.config.refresh_grace;
+    const bool retry = successor_usable && (successor_unused || within_grace);
     if (!retry) {
       ctx.store.revoke_family(record->family_id, now, "refresh token reused");
       ctx.verifier.invalidate();

@@ -108,9 +108,17 @@ Result<picojson::object, RegistrationError> register_client(const RegistrationRe
   auto grants = string_array(m, "grant_types");
   if (!grants) return grants.error();
   if (grants->empty()) *grants = {"authorization_code", "refresh_token"};
-  for (const auto& g : *grants) {
-    const bool ok = g == "authorization_code" || g == "refresh_token" || (g == "client_credentials" && !is_public);
-    if (!ok) return metadata_error("grant type " + g + " is not available to this client");
+  for (const auto& g : *grants)
+    if (!is_self_service_grant(g))
+      return metadata_error("grant type " + g +
+                            " is not available to a registered client (only authorization_code and refresh_token)");
+  // OpenID Connect Dynamic Client Registration §2; kept in metadata_json.
+  std::string application_type;
+  if (auto it = m.find("application_type"); it != m.end()) {
+    if (!it->second.is<std::string>()) return metadata_error("application_type must be a string");
+    application_type = it->second.get<std::string>();
+    if (application_type != "web" && application_type != "native")
+      return metadata_error("application_type must be web or native");
   }
   auto response_types = string_array(m, "response_types");
   if (!response_types) return response_types.error();
@@ -118,8 +126,10 @@ Result<picojson::object, RegistrationError> register_client(const RegistrationRe
     if (r != "code") return metadata_error("only the response type \"code\" is supported");
 
   std::string name = "unnamed client";
-  if (auto it = m.find("client_name"); it != m.end() && it->second.is<std::string>())
-    name = it->second.get<std::string>().substr(0, 128);
+  if (auto it = m.find("client_name"); it != m.end()) {
+    if (!it->second.is<std::string>()) return metadata_error("client_name must be a string");
+    if (!it->second.get<std::string>().empty()) name = it->second.get<std::string>().substr(0, 128);
+  }
   std::optional<std::string> scope;
   if (auto it = m.find("scope"); it != m.end()) {
     if (!it->second.is<std::string>()) return metadata_error("scope must be a string");
@@ -165,8 +175,13 @@ Result<picojson::object, RegistrationError> register_client(const RegistrationRe
   out["grant_types"] = picojson::value(gt);
   out["response_types"] = picojson::value(picojson::array{picojson::value("code")});
   out["token_endpoint_auth_method"] = picojson::value(method);
-  if (scope) out["scope"] = picojson::value(*scope);
+  if (!application_type.empty()) out["application_type"] = picojson::value(application_type);
+  if (scope && !scope->empty()) out["scope"] = picojson::value(*scope);
   return out;
+}
+
+bool is_self_service_grant(std::string_view grant_type) {
+  return grant_type == "authorization_code" || grant_type == "refresh_token";
 }
 
 }  // namespace plugauth

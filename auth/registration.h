@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <picojson.h>
 
@@ -26,8 +27,16 @@ struct RegistrationRequest {
 
 // 201 body on success (RFC 7591 §3.2.1). Enforces the `registration`
 // policy, the per-IP rate limit (20 an hour), https-or-loopback redirect
-// URIs, and the supported auth methods and grants.
+// URIs, and the supported auth methods, grants and application types. The
+// body always states token_endpoint_auth_method and never carries an empty
+// field.
 Result<picojson::object, RegistrationError> register_client(const RegistrationRequest& request, OAuthContext& ctx);
+
+// SPEC §3, §8.14: a client that registered itself (RFC 7591) or is a
+// metadata document never gets a token without a user, so the only grants it
+// may hold are authorization_code and refresh_token. An operator's
+// `client add --grant client_credentials` is the only way to the others.
+bool is_self_service_grant(std::string_view grant_type);
 
 // A dynamically registered client that goes unused this long expires.
 constexpr int64_t kUnusedRegistrationLifetime = 30 * 86400;

@@ -183,6 +183,16 @@ std::shared_ptr<const Verifier::CachedKey> Verifier::lookup_jwt(std::string_view
   identity->token_id = claims->jti;
   identity->expires_at = claims->exp;
   if (state->user_id.empty()) {
+    // SPEC §8.14: a token without a user stands only while its client is an
+    // operator's client_credentials client with an explicit scope (the same
+    // rule the grant enforces), so no other client's user-less token passes.
+    const bool may_act_for_itself = state->client_registration == "cli" &&
+                                    parse_scopes(state->client_grant_types).count("client_credentials") != 0 &&
+                                    state->client_scope && !parse_scopes(*state->client_scope).empty();
+    if (!may_act_for_itself) {
+      entry->reason = "the client may not hold a token without a user";
+      return entry;
+    }
     identity->type = CredentialType::Client;
   } else {
     auto user = store_.find_user_by_id(state->user_id);

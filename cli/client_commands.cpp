@@ -25,7 +25,8 @@ picojson::object client_json(const store::ClientRecord& c) {
   o["public"] = picojson::value(c.is_public);
   o["redirect_uris"] = strings(c.redirect_uris);
   o["scope"] = c.scope ? picojson::value(*c.scope) : picojson::value();
-  o["grant_types"] = picojson::value(c.grant_types);
+  ScopeSet grants = parse_scopes(c.grant_types);
+  o["grant_types"] = strings(std::vector<std::string>(grants.begin(), grants.end()));
   o["registration"] = picojson::value(c.registration);
   o["created_at"] = picojson::value(iso_time(c.created_at));
   o["expires_at"] = json_time(c.expires_at);
@@ -34,7 +35,7 @@ picojson::object client_json(const store::ClientRecord& c) {
 
 void print_client_text(std::ostream& os, const store::ClientRecord& c) {
   os << c.client_id << "  " << c.name << (c.is_public ? "  public" : "  confidential")
-     << "  scope=" << c.scope.value_or("(any)") << "  " << c.registration << "\n";
+     << "  scope=" << c.scope.value_or("(any)") << "  grants=" << c.grant_types << "  " << c.registration << "\n";
   for (const auto& u : c.redirect_uris) os << "    redirect " << u << "\n";
 }
 
@@ -49,18 +50,33 @@ Result<std::optional<std::string>> scope_value(const std::string& text) {
 int client_add(Invocation& inv) {
   const std::string name = inv.get("name");
   if (name.empty() || name.size() > 128) return usage_error(inv, "client add needs --name (1–128 characters)");
+  // SPEC §4: client_credentials is the operator's to give, and only with an
+  // explicit scope: its tokens have no user whose roles would bound them.
+  const bool client_credentials = inv.has("grant");
+  if (client_credentials && inv.get("grant") != "client_credentials")
+    return usage_error(inv, "--grant takes client_credentials (the other grants every client has)");
   std::vector<std::string> uris = inv.all("redirect-uri");
   for (const auto& id : inv.all("chatgpt-callback")) {
     if (!valid_name(id)) return usage_error(inv, "--chatgpt-callback takes a GPT or plugin id such as g-abc123");
     for (auto& u : chatgpt_callback_uris(id)) uris.push_back(u);
   }
-  if (uris.empty()) return usage_error(inv, "client add needs at least one --redirect-uri or --chatgpt-callback");
+  if (uris.empty() && !client_credentials)
+    return usage_error(inv, "client add needs at least one --redirect-uri or --chatgpt-callback");
   for (const auto& u : uris)
     if (!is_acceptable_redirect_uri(u))
       return usage_error(inv, "redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
   auto scope = scope_value(inv.get("scope"));
   if (!scope) return usage_error(inv, scope.error().message);
   const bool is_public = inv.has("public");
+  if (client_credentials && is_public)
+    return usage_error(inv, "--grant client_credentials needs a confidential client (it cannot be --public)");
+  if (client_credentials && !*scope)
+    return usage_error(inv,
+                       "--grant client_credentials needs an explicit --scope \"a b\" (its tokens have no user, so "
+                       "they carry only the scopes you name)");
+  ScopeSet grants;
+  if (!uris.empty()) grants = {"authorization_code", "refresh_token"};  // a code flow needs a redirect URI
+  if (client_credentials) grants.insert("client_credentials");
   return with_app(inv, [&](App& app) {
     store::ClientRecord c;
     c.client_id = "cl_" + hex_encode(app.random.bytes(12));
@@ -68,7 +84,7 @@ int client_add(Invocation& inv) {
     c.is_public = is_public;
     c.redirect_uris = uris;
     c.scope = *scope;
-    c.grant_types = is_public ? "authorization_code refresh_token" : "authorization_code refresh_token client_credentials";
+    c.grant_types = join_scopes(grants);
     c.created_at = app.clock.now();
     std::string secret;
     if (!is_public) {
@@ -86,8 +102,11 @@ int client_add(Invocation& inv) {
       *inv.out << "client_id:     " << c.client_id << "\n";
       if (!is_public) *inv.out << "client_secret: " << secret << "\n";
       for (const auto& u : uris) *inv.out << "redirect_uri:  " << u << "\n";
+      *inv.out << "grant_types:   " << c.grant_types << "\n";
       *inv.err << "plugauth: " << (is_public ? "public client (PKCE required)" : "the secret is shown only now; store it")
-               << ". Next: plugauth manifest --type oauth --client " << c.client_id << "\n";
+               << (uris.empty() ? ". Next: POST /token with grant_type=client_credentials and this id and secret"
+                                : ". Next: plugauth manifest --type oauth --client " + c.client_id)
+               << "\n";
     }
     return kExitOk;
   });
@@ -135,6 +154,11 @@ int client_set_scope(Invocation& inv) {
   auto scope = scope_value(inv.args[1]);
   if (!scope) return usage_error(inv, scope.error().message);
   return with_app(inv, [&](App& app) {
+    auto client = app.store->find_client(inv.args[0]);
+    if (!client) return fail(inv, "no client \"" + inv.args[0] + "\"");
+    if (!*scope && parse_scopes(client->grant_types).count("client_credentials"))
+      return usage_error(inv, "client " + client->client_id +
+                                  " has the client_credentials grant, which needs an explicit scope (not \"*\")");
     if (!app.store->set_client_scope(inv.args[0], *scope)) return fail(inv, "no client \"" + inv.args[0] + "\"");
     app.store->append_audit_events(
         {{app.clock.now(), "client_scope_set", "", inv.args[0], "", "", 0, "cli", scope->value_or("(any)")}});
@@ -276,7 +300,9 @@ void register_client_commands(Cli& cli) {
             {"redirect-uri", "URI", "an exact redirect URI (repeatable)", true},
             {"chatgpt-callback", "ID", "register ChatGPT's two callback URIs for this GPT/plugin id (repeatable)", true},
             {"scope", "\"a b\"", "scopes the client may request (default: any known scope)"},
-            {"public", "", "a public client: no secret, PKCE required"}},
+            {"public", "", "a public client: no secret, PKCE required"},
+            {"grant", "client_credentials",
+             "also let the client act for itself (needs --scope; then --redirect-uri is optional)"}},
            0, 0, client_add});
   cli.add({{"client", "list"}, "", "list OAuth clients", {}, 0, 0, client_list});
   cli.add({{"client", "show"}, "ID", "show one client", {}, 1, 1, client_show});

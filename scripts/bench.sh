@@ -101,18 +101,21 @@ read -r PORT_PLUGAUTH PORT_HS256 PORT_NGINX PORT_NODE < <(lib free-ports 4)
 # One daemon with the defaults (EdDSA access tokens) serves the key, the
 # EdDSA JWT and the refresh grant; a second one, configured with
 # token_alg HS256, serves the HS256 JWT. Each has a confidential client; the
-# first also a user for the authorization-code flow.
+# first also a user for the authorization-code flow. The client_credentials
+# grant is opt-in and needs an explicit scope (SPEC §4).
 "$PLUGAUTH" key create --service openai --json --data "$TMP/data" >"$TMP/key.json" 2>"$TMP/key-create.log"
 KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"])' "$TMP/key.json")
 BENCH_USER=bench
 BENCH_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-"$PLUGAUTH" client add --name bench --redirect-uri http://127.0.0.1:9/cb --json --data "$TMP/data" \
+"$PLUGAUTH" client add --name bench --redirect-uri http://127.0.0.1:9/cb --grant client_credentials --scope bench \
+  --json --data "$TMP/data" \
   >"$TMP/client.json" 2>>"$TMP/key-create.log"
 echo "$BENCH_PASSWORD" | "$PLUGAUTH" user add "$BENCH_USER" --password-stdin --data "$TMP/data" \
   >/dev/null 2>>"$TMP/key-create.log"
 mkdir -p "$TMP/data-hs256"
 echo '{"token_alg": "HS256"}' >"$TMP/data-hs256/plugauth.json"
-"$PLUGAUTH" client add --name bench --redirect-uri http://127.0.0.1:9/cb --json --data "$TMP/data-hs256" \
+"$PLUGAUTH" client add --name bench --redirect-uri http://127.0.0.1:9/cb --grant client_credentials --scope bench \
+  --json --data "$TMP/data-hs256" \
   >"$TMP/client-hs256.json" 2>>"$TMP/key-create.log"
 "$PLUGAUTH" serve --listen "127.0.0.1:$PORT_PLUGAUTH" --data "$TMP/data" >"$TMP/plugauth.out" 2>"$TMP/plugauth.log" &
 PID_PLUGAUTH=$!

@@ -130,6 +130,7 @@ void Store::upsert_metadata_document_client(const ClientRecord& c) {
                          " VALUES (?1, ?2, NULL, 1, ?3, ?4, ?5, 'metadata_document', ?6, ?7, ?7)"
                          " ON CONFLICT(client_id) DO UPDATE SET name = excluded.name,"
                          " redirect_uris = excluded.redirect_uris, scope = excluded.scope,"
+                         " grant_types = excluded.grant_types,"
                          " metadata_json = excluded.metadata_json, updated_at = excluded.updated_at"
                          " WHERE clients.registration = 'metadata_document'");
     st.bind(1, c.client_id);

@@ -4,6 +4,46 @@
 #include "store/migrations.h"
 
 namespace plugauth::store {
+namespace {
+
+// SPEC §4, §8.14 (issue 12): a client_credentials token has no user whose
+// roles bound it, so only a client the operator created (registration 'cli',
+// confidential) with an explicit scope keeps the grant. Every other holder
+// (before version 5, each self-registered confidential client and each
+// operator client without a scope) loses it, and the user-less grants it
+// already holds are revoked: a token minted through the old hole must not
+// outlive the hole. The condition is spelled out in each statement.
+constexpr const char* kClientCredentialsLossesSql = R"SQL(
+SELECT 'client ' || client_id || ' (registration ' || registration || ') lost the client_credentials grant: ' ||
+       CASE WHEN registration <> 'cli' THEN 'only `plugauth client add --grant client_credentials` gives it'
+            WHEN is_public <> 0 THEN 'a public client cannot hold it'
+            ELSE 'it has no explicit scope (create a client with --grant client_credentials --scope "a b")' END ||
+       '; its client_credentials tokens are revoked'
+  FROM clients
+ WHERE instr(' ' || grant_types || ' ', ' client_credentials ') > 0
+   AND NOT (registration = 'cli' AND is_public = 0 AND scope IS NOT NULL AND trim(scope) <> '')
+ ORDER BY client_id
+)SQL";
+
+constexpr const char* kWithdrawClientCredentialsSql = R"SQL(
+UPDATE grant_families SET revoked_at = strftime('%s','now'), revoke_reason = 'client_credentials grant withdrawn'
+ WHERE user_id IS NULL AND revoked_at IS NULL
+   AND client_id IN (SELECT client_id FROM clients
+                      WHERE instr(' ' || grant_types || ' ', ' client_credentials ') > 0
+                        AND NOT (registration = 'cli' AND is_public = 0 AND scope IS NOT NULL AND trim(scope) <> ''));
+UPDATE access_tokens SET revoked_at = strftime('%s','now')
+ WHERE user_id IS NULL AND revoked_at IS NULL
+   AND client_id IN (SELECT client_id FROM clients
+                      WHERE instr(' ' || grant_types || ' ', ' client_credentials ') > 0
+                        AND NOT (registration = 'cli' AND is_public = 0 AND scope IS NOT NULL AND trim(scope) <> ''));
+-- Last: the two statements above find the clients by the grant this one removes.
+UPDATE clients SET grant_types = trim(replace(' ' || grant_types || ' ', ' client_credentials ', ' ')),
+                   updated_at = strftime('%s','now')
+ WHERE instr(' ' || grant_types || ' ', ' client_credentials ') > 0
+   AND NOT (registration = 'cli' AND is_public = 0 AND scope IS NOT NULL AND trim(scope) <> '');
+)SQL";
+
+}  // namespace
 
 const std::vector<Migration>& migrations() {
   static const std::vector<Migration> all = {
@@ -193,6 +233,8 @@ ALTER TABLE users ADD COLUMN totp_last_step INTEGER NOT NULL DEFAULT 0;
 -- When `plugauth user unlock` last ran: earlier sign-in failures stop counting.
 ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;
 )SQL"},
+      {5, "client_credentials only for operator clients with an explicit scope", kWithdrawClientCredentialsSql,
+       kClientCredentialsLossesSql},
   };
   return all;
 }

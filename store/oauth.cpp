@@ -248,7 +248,8 @@ void Store::insert_family_with_access_token(const GrantFamily& family, const Acc
 std::optional<AccessTokenState> Store::access_token_state(const std::string& jti) {
   return with_reader("access_token_state", [&](StatementCache& sql) -> std::optional<AccessTokenState> {
     auto use = sql("SELECT a.revoked_at IS NOT NULL OR COALESCE(f.revoked_at IS NOT NULL, 0),"
-                         " a.client_id, COALESCE(a.user_id, ''), c.client_id IS NOT NULL, c.scope"
+                         " a.client_id, COALESCE(a.user_id, ''), c.client_id IS NOT NULL, c.scope,"
+                         " COALESCE(c.grant_types, ''), COALESCE(c.registration, '')"
                          " FROM access_tokens a"
                          " LEFT JOIN grant_families f ON f.family_id = a.family_id"
                          " LEFT JOIN clients c ON c.client_id = a.client_id"
@@ -262,6 +263,8 @@ std::optional<AccessTokenState> Store::access_token_state(const std::string& jti
     s.user_id = st.getColumn(2).getString();
     s.client_exists = st.getColumn(3).getInt() != 0;
     s.client_scope = sql::opt_text(st.getColumn(4));
+    s.client_grant_types = st.getColumn(5).getString();
+    s.client_registration = st.getColumn(6).getString();
     return s;
   });
 }

@@ -10,6 +10,7 @@
 
 #include <atomic>
 
+#include "common/log.h"
 #include "store/migrations.h"
 #include "store/store_internal.h"
 
@@ -22,6 +23,14 @@ std::string newer_schema_message(int current, int latest) {
   return "database schema version " + std::to_string(current) +
          " is newer than this plugauth understands (" + std::to_string(latest) +
          "); run a newer plugauth, or restore a backup made by this version";
+}
+
+// A line for the log from database text (client ids may be URLs a stranger
+// chose): control characters become '?', so one row is one log line.
+std::string printable(std::string text) {
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return text;
 }
 
 int current_version(SQLite::Database& db) {
@@ -38,6 +47,11 @@ Status apply_migrations(SQLite::Database& db) {
     // daemon opening the same new file at once must not both apply it.
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     if (m.version <= current_version(db)) continue;
+    std::vector<std::string> losses;
+    if (!m.losses_sql.empty()) {
+      SQLite::Statement report(db, m.losses_sql);
+      while (report.executeStep()) losses.push_back(printable(report.getColumn(0).getString()));
+    }
     db.exec(m.sql);
     SQLite::Statement ins(db,
                           "INSERT INTO schema_migrations (version, description, applied_at)"
@@ -46,6 +60,8 @@ Status apply_migrations(SQLite::Database& db) {
     ins.bind(2, m.description);
     ins.exec();
     tx.commit();
+    for (const auto& line : losses)
+      log_warn("database migration " + std::to_string(m.version) + ": " + line);
   }
   return ok_status();
 }

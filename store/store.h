@@ -206,6 +206,8 @@ struct AccessTokenState {
   std::string user_id;
   bool client_exists = false;
   std::optional<std::string> client_scope;
+  std::string client_grant_types;    // space-separated
+  std::string client_registration;   // cli | dynamic | metadata_document
 };
 
 enum class CodeRedemption { Redeemed, AlreadyUsed };

@@ -49,6 +49,20 @@ before(async () => {
       redirect_uris: [redirectUri],
       token_endpoint_auth_method: 'none',
     },
+    '/code-grants.json': {
+      client_id: `https://127.0.0.1:${port}/code-grants.json`,
+      client_name: 'document naming its grants',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token'],
+      token_endpoint_auth_method: 'none',
+    },
+    '/client-credentials.json': {
+      client_id: `https://127.0.0.1:${port}/client-credentials.json`,
+      client_name: 'document asking for client_credentials',
+      redirect_uris: [redirectUri],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],
+      token_endpoint_auth_method: 'none',
+    },
     '/mismatch.json': {
       client_id: `https://127.0.0.1:${port}/someone-else.json`,
       client_name: 'lying document',
@@ -184,6 +198,27 @@ describe('client ID metadata documents', () => {
     const { challenge } = await pkce();
     const r = await get(authorizeUrl(pa, { clientId: `https://127.0.0.1:${docServer.port}/client.json`, redirectUri, challenge }));
     assert.equal(r.status, 200, await r.text());
+  });
+
+  test('a document naming only authorization_code and refresh_token is accepted', async () => {
+    const { challenge } = await pkce();
+    const r = await get(authorizeUrl(pa, { clientId: `https://127.0.0.1:${docServer.port}/code-grants.json`, redirectUri, challenge }));
+    assert.equal(r.status, 200, await r.text());
+  });
+
+  test('a document asking for client_credentials → 400 error page, never a redirect (SPEC §8.14: no token without a user)', async () => {
+    const { challenge } = await pkce();
+    const clientId = `https://127.0.0.1:${docServer.port}/client-credentials.json`;
+    const r = await get(authorizeUrl(pa, { clientId, redirectUri, challenge }));
+    assert.equal(r.status, 400, await r.clone().text());
+    assert.equal(r.headers.get('location'), null);
+    assert.match(r.headers.get('content-type'), /text\/html/);
+    assert.ok(docServer.hits.includes('/client-credentials.json'), 'plugauth should have fetched the document');
+    // Nor does /token hand it a token of its own.
+    const t = await tokenRequest(pa, { grant_type: 'client_credentials', client_id: clientId });
+    const body = await t.json();
+    assert.ok(t.status >= 400 && t.status < 500, `client_credentials answered ${t.status}: ${JSON.stringify(body)}`);
+    assert.equal(body.access_token, undefined);
   });
 
   test("a document whose client_id differs from its URL → 400 error page at /authorize, never a redirect", async () => {

@@ -2,11 +2,14 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <thread>
 #include <vector>
@@ -578,4 +581,174 @@ TEST_CASE("one refresh token rotated by many threads at once is rotated exactly 
   REQUIRE(first->rotated_at);
   CHECK(store.find_refresh_token(first->successor_id));
   CHECK(count_rows(dir.file("plugauth.db"), "refresh_tokens") == 2);
+}
+
+namespace {
+
+// A database as a plugauth of schema version `version` left it: the
+// migrations up to it, applied the way Store::open applies them.
+void build_database_at(const std::string& path, int version) {
+  SQLite::Database db(path, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db.exec("CREATE TABLE schema_migrations ("
+          " version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)");
+  for (const auto& m : plugauth::store::migrations()) {
+    if (m.version > version) break;
+    db.exec(m.sql);
+    SQLite::Statement ins(db, "INSERT INTO schema_migrations (version, description, applied_at) VALUES (?, ?, 1)");
+    ins.bind(1, m.version);
+    ins.bind(2, m.description);
+    ins.exec();
+  }
+}
+
+void insert_old_client(SQLite::Database& db, const std::string& id, const char* registration, const char* scope,
+                       const char* grant_types, bool is_public = false) {
+  SQLite::Statement st(db,
+                       "INSERT INTO clients (client_id, name, secret_hash, is_public, redirect_uris, scope, grant_types,"
+                       " registration, created_at, updated_at) VALUES (?, ?, x'00', ?, '[\"https://a.test/cb\"]', ?, ?,"
+                       " ?, 1, 1)");
+  st.bind(1, id);
+  st.bind(2, id);
+  st.bind(3, is_public ? 1 : 0);
+  if (scope) st.bind(4, scope);
+  else st.bind(4);
+  st.bind(5, grant_types);
+  st.bind(6, registration);
+  st.exec();
+}
+
+// A client_credentials grant as an old plugauth issued it: a family without
+// a user and its access token.
+void insert_old_client_credentials_token(SQLite::Database& db, const std::string& client_id) {
+  SQLite::Statement fam(db,
+                        "INSERT INTO grant_families (family_id, client_id, user_id, scope, created_at)"
+                        " VALUES (?, ?, NULL, 'admin read', 1)");
+  fam.bind(1, "fam-" + client_id);
+  fam.bind(2, client_id);
+  fam.exec();
+  SQLite::Statement at(db,
+                       "INSERT INTO access_tokens (jti, family_id, client_id, user_id, issued_at, expires_at)"
+                       " VALUES (?, ?, ?, NULL, 1, 4102444800)");
+  at.bind(1, "jti-" + client_id);
+  at.bind(2, "fam-" + client_id);
+  at.bind(3, client_id);
+  at.exec();
+}
+
+std::string grant_types_of(const std::string& path, const std::string& client_id) {
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  SQLite::Statement st(db, "SELECT grant_types FROM clients WHERE client_id = ?");
+  st.bind(1, client_id);
+  REQUIRE(st.executeStep());
+  return st.getColumn(0).getString();
+}
+
+// Captures what this process writes to file descriptor 2 (the log) while
+// alive; text() stops the capture.
+class StderrCapture {
+ public:
+  explicit StderrCapture(const std::string& file) : file_(file) {
+    std::fflush(stderr);
+    saved_ = ::dup(2);
+    FILE* f = std::fopen(file.c_str(), "w");
+    REQUIRE(f != nullptr);
+    ::dup2(::fileno(f), 2);
+    std::fclose(f);
+  }
+  ~StderrCapture() { restore(); }
+  std::string text() {
+    restore();
+    std::ifstream in(file_);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+ private:
+  void restore() {
+    if (saved_ < 0) return;
+    std::fflush(stderr);
+    ::dup2(saved_, 2);
+    ::close(saved_);
+    saved_ = -1;
+  }
+  std::string file_;
+  int saved_ = -1;
+};
+
+}  // namespace
+
+TEST_CASE("migration 5 keeps client_credentials only for operator clients with an explicit scope, and logs each loss") {
+  TempDir dir;
+  const auto path = dir.file("plugauth.db");
+  build_database_at(path, 4);
+  {
+    SQLite::Database db(path, SQLite::OPEN_READWRITE);
+    // What plugauth before schema 5 stored: every confidential client got the grant.
+    insert_old_client(db, "cl_scoped", "cli", "read", "authorization_code refresh_token client_credentials");
+    insert_old_client(db, "cl_unscoped", "cli", nullptr, "authorization_code refresh_token client_credentials");
+    insert_old_client(db, "cl_blank_scope", "cli", " ", "authorization_code client_credentials refresh_token");
+    insert_old_client(db, "cl_public", "cli", "read", "authorization_code refresh_token client_credentials", true);
+    insert_old_client(db, "cl_code_only", "cli", nullptr, "authorization_code refresh_token");
+    insert_old_client(db, "dcr_attacker", "dynamic", nullptr, "client_credentials");
+    insert_old_client(db, "dcr_scoped", "dynamic", "read", "authorization_code client_credentials refresh_token");
+    insert_old_client(db, "https://evil.test/client\nplugauth[info]: forged", "metadata_document", nullptr,
+                      "authorization_code refresh_token client_credentials", true);
+    for (const char* id : {"cl_scoped", "cl_unscoped", "dcr_attacker"}) insert_old_client_credentials_token(db, id);
+  }
+
+  std::string log;
+  {
+    StderrCapture capture(dir.file("stderr.log"));
+    auto store = open_store(path);
+    log = capture.text();
+    CHECK(store->schema_version() == Store::latest_schema_version());
+  }
+
+  CHECK(grant_types_of(path, "cl_scoped") == "authorization_code refresh_token client_credentials");
+  CHECK(grant_types_of(path, "cl_unscoped") == "authorization_code refresh_token");
+  CHECK(grant_types_of(path, "cl_blank_scope") == "authorization_code refresh_token");
+  CHECK(grant_types_of(path, "cl_public") == "authorization_code refresh_token");
+  CHECK(grant_types_of(path, "cl_code_only") == "authorization_code refresh_token");
+  CHECK(grant_types_of(path, "dcr_attacker").empty());
+  CHECK(grant_types_of(path, "dcr_scoped") == "authorization_code refresh_token");
+  CHECK(grant_types_of(path, "https://evil.test/client\nplugauth[info]: forged") ==
+        "authorization_code refresh_token");
+
+  // Tokens minted through the old hole are revoked with it; the kept grant's stay.
+  SQLite::Database db(path, SQLite::OPEN_READONLY);
+  auto revoked = [&](const std::string& client_id) {
+    SQLite::Statement st(db,
+                         "SELECT a.revoked_at IS NOT NULL, f.revoked_at IS NOT NULL FROM access_tokens a"
+                         " JOIN grant_families f ON f.family_id = a.family_id WHERE a.client_id = ?");
+    st.bind(1, client_id);
+    REQUIRE(st.executeStep());
+    CHECK(st.getColumn(0).getInt() == st.getColumn(1).getInt());
+    return st.getColumn(0).getInt() != 0;
+  };
+  CHECK_FALSE(revoked("cl_scoped"));
+  CHECK(revoked("cl_unscoped"));
+  CHECK(revoked("dcr_attacker"));
+
+  // One log line per client that lost the grant, naming it; none for the others.
+  INFO(log);
+  for (const char* id : {"cl_unscoped", "cl_blank_scope", "cl_public", "dcr_attacker", "dcr_scoped"})
+    CHECK(log.find(std::string("client ") + id + " (registration ") != std::string::npos);
+  CHECK(log.find("client https://evil.test/client?plugauth[info]: forged (registration metadata_document) lost the "
+                 "client_credentials grant") != std::string::npos);
+  CHECK(log.find("cl_scoped") == std::string::npos);
+  CHECK(log.find("cl_code_only") == std::string::npos);
+  CHECK(log.find("\nplugauth[info]: forged") == std::string::npos);
+  size_t lines = 0;
+  for (size_t at = log.find("lost the client_credentials grant"); at != std::string::npos;
+       at = log.find("lost the client_credentials grant", at + 1))
+    ++lines;
+  CHECK(lines == 6);
+  CHECK(log.find("dcr_attacker (registration dynamic) lost the client_credentials grant: only `plugauth client add "
+                 "--grant client_credentials` gives it") != std::string::npos);
+  CHECK(log.find("cl_unscoped (registration cli) lost the client_credentials grant: it has no explicit scope") !=
+        std::string::npos);
+
+  // Opening again changes and logs nothing more.
+  StderrCapture again(dir.file("stderr2.log"));
+  open_store(path);
+  CHECK(again.text().find("lost the client_credentials grant") == std::string::npos);
 }
