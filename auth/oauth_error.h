@@ -1,6 +1,9 @@
-// One value per RFC 6749 §5.2 / RFC 7009 / RFC 8707 error: the code, the
-// HTTP status the RFC gives it, and a description safe to send. Internal
-// detail never goes here; it is logged.
+// One value per RFC 6749 §5.2 / RFC 7009 / RFC 7591 §3.2.2 / RFC 6750 §3.1 /
+// RFC 8707 error: the code, the HTTP status the RFC gives it, and a
+// description safe to send. Every endpoint's error (/token, /revoke,
+// /introspect, /register, /authorize, /verify) is one of these, and its JSON
+// is built in one place (oauth_error_json). Internal detail never goes here;
+// it is logged.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +20,9 @@ struct OAuthError {
   OAuthError with(std::string detail) const { return OAuthError{error, std::move(detail), status, retry_after}; }
 };
 
+// {"error": …, "error_description": …}
+std::string oauth_error_json(const OAuthError& e);
+
 namespace oauth_errors {
 inline const OAuthError kInvalidRequest{"invalid_request", "the request is missing a parameter or is malformed", 400};
 inline const OAuthError kInvalidClient{"invalid_client", "client authentication failed", 401};
@@ -30,6 +36,11 @@ inline const OAuthError kUnsupportedResponseType{"unsupported_response_type", "o
 inline const OAuthError kUnsupportedTokenType{"unsupported_token_type", "unsupported token type", 400};
 inline const OAuthError kTooManyRequests{"slow_down", "too many failed attempts; wait and retry", 429};
 inline const OAuthError kServerError{"server_error", "internal error", 500};
+// RFC 7591 §3.2.2
+inline const OAuthError kInvalidRedirectUri{"invalid_redirect_uri", "a redirect URI is not acceptable", 400};
+inline const OAuthError kInvalidClientMetadata{"invalid_client_metadata", "the client metadata is invalid", 400};
+// RFC 6750 §3.1 (an initial access token at /register)
+inline const OAuthError kInvalidToken{"invalid_token", "the access token is invalid", 401};
 }  // namespace oauth_errors
 
 }  // namespace plugauth

@@ -39,11 +39,11 @@ RegistrationRateLimit& rate_limit() {
   return limit;
 }
 
-RegistrationError metadata_error(std::string description) {
-  return {400, "invalid_client_metadata", std::move(description), 0};
+OAuthError metadata_error(std::string description) {
+  return oauth_errors::kInvalidClientMetadata.with(std::move(description));
 }
 
-Result<std::vector<std::string>, RegistrationError> string_array(const picojson::object& o, const char* name) {
+Result<std::vector<std::string>, OAuthError> string_array(const picojson::object& o, const char* name) {
   std::vector<std::string> out;
   auto it = o.find(name);
   if (it == o.end()) return out;
@@ -56,8 +56,8 @@ Result<std::vector<std::string>, RegistrationError> string_array(const picojson:
 }
 
 // RFC 7591 §3: a registration access token check for `registration: token`.
-std::optional<RegistrationError> check_initial_access_token(const std::string& authorization, OAuthContext& ctx) {
-  const RegistrationError invalid{401, "invalid_token", "a valid initial access token is required (Bearer)", 0};
+std::optional<OAuthError> check_initial_access_token(const std::string& authorization, OAuthContext& ctx) {
+  const OAuthError invalid = oauth_errors::kInvalidToken.with("a valid initial access token is required (Bearer)");
   auto credential = extract_credential(authorization, "");
   if (!credential || credential->malformed) return invalid;
   auto parsed = ctx.crypto.parse_token(credential->token);
@@ -72,15 +72,15 @@ std::optional<RegistrationError> check_initial_access_token(const std::string& a
 
 }  // namespace
 
-Result<picojson::object, RegistrationError> register_client(const RegistrationRequest& request, OAuthContext& ctx) {
+Result<picojson::object, OAuthError> register_client(const RegistrationRequest& request, OAuthContext& ctx) {
   const std::string& policy = ctx.config.registration;
-  if (policy == "closed") return RegistrationError{403, "access_denied", "dynamic client registration is closed", 0};
+  if (policy == "closed") return oauth_errors::kAccessDenied.with("dynamic client registration is closed");
   if (policy == "token") {
     if (auto e = check_initial_access_token(request.authorization, ctx)) return *e;
   }
   const int64_t now = ctx.clock.now();
   if (int64_t wait = rate_limit().admit(request.client_ip, now); wait > 0)
-    return RegistrationError{429, "slow_down", "too many registrations from this address; retry later", wait};
+    return OAuthError{"slow_down", "too many registrations from this address; retry later", 429, wait};
 
   auto body = parse_json_strict(request.body);
   if (!body || !body->is<picojson::object>()) return metadata_error("the body must be a JSON object");
@@ -89,12 +89,12 @@ Result<picojson::object, RegistrationError> register_client(const RegistrationRe
   auto uris = string_array(m, "redirect_uris");
   if (!uris) return uris.error();
   if (uris->empty() || uris->size() > 10)
-    return RegistrationError{400, "invalid_redirect_uri", "redirect_uris must list 1 to 10 URIs", 0};
+    return oauth_errors::kInvalidRedirectUri.with("redirect_uris must list 1 to 10 URIs");
   for (const auto& u : *uris)
     if (!is_acceptable_redirect_uri(u))
-      return RegistrationError{400, "invalid_redirect_uri",
-                               "redirect URI " + u + " must be https, or http on a loopback host, without a fragment",
-                               0};
+      return oauth_errors::kInvalidRedirectUri.with(
+          "a redirect URI must be https, or http on a loopback host: plain ASCII, without spaces, control "
+          "characters, user info or a fragment");
 
   std::string method = "client_secret_basic";
   if (auto it = m.find("token_endpoint_auth_method"); it != m.end()) {
@@ -157,7 +157,7 @@ Result<picojson::object, RegistrationError> register_client(const RegistrationRe
     secret = minted.token;
     c.secret_hash = minted.hash;
   }
-  if (!ctx.store.insert_client(c)) return RegistrationError{500, "server_error", "client id collision", 0};
+  if (!ctx.store.insert_client(c)) return oauth_errors::kServerError.with("client id collision");
   ctx.audit.push({now, "client_registered", "", c.client_id, "", "/register", 201, request.client_ip, name});
 
   picojson::object out;

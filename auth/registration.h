@@ -2,6 +2,8 @@
 // registration response. MCP clients register themselves this way.
 #pragma once
 
+#include "auth/oauth_error.h"
+
 #include <string>
 #include <string_view>
 
@@ -11,13 +13,6 @@
 #include "common/result.h"
 
 namespace plugauth {
-
-struct RegistrationError {
-  int status = 400;
-  std::string error;        // invalid_redirect_uri, invalid_client_metadata, access_denied, invalid_token, …
-  std::string description;
-  int64_t retry_after = 0;  // with 429
-};
 
 struct RegistrationRequest {
   std::string body;           // JSON
@@ -30,7 +25,7 @@ struct RegistrationRequest {
 // URIs, and the supported auth methods, grants and application types. The
 // body always states token_endpoint_auth_method and never carries an empty
 // field.
-Result<picojson::object, RegistrationError> register_client(const RegistrationRequest& request, OAuthContext& ctx);
+Result<picojson::object, OAuthError> register_client(const RegistrationRequest& request, OAuthContext& ctx);
 
 // SPEC §3, §8.14: a client that registered itself (RFC 7591) or is a
 // metadata document never gets a token without a user, so the only grants it

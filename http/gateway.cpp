@@ -7,21 +7,15 @@
 #include <optional>
 
 #include "auth/gateway_decision.h"
+#include "http/oauth_response.h"
 #include "common/json.h"
 
 namespace plugauth {
 namespace {
 
-constexpr size_t kMaxBatchTokens = 100;
+using http::quote_param;
 
-std::string quote_param(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20 && c != 0x7f) out += c;
-  }
-  return out + "\"";
-}
+constexpr size_t kMaxBatchTokens = 100;
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -119,21 +113,14 @@ struct GatewayHandler {
     if (!d.resource_metadata.empty() && d.error != "invalid_request")
       challenge += ", resource_metadata=" + quote_param(d.resource_metadata);
     res.set_header("WWW-Authenticate", std::move(challenge));
-    res.set_content(to_json(error_json(d.error.empty() ? "invalid_request" : d.error, d.error_description)),
+    res.set_content(oauth_error_json({d.error.empty() ? "invalid_request" : d.error, d.error_description, d.status}),
                     "application/json");
-  }
-
-  static picojson::value error_json(const std::string& error, const std::string& description) {
-    picojson::object o;
-    o["error"] = picojson::value(error);
-    o["error_description"] = picojson::value(description);
-    return picojson::value(std::move(o));
   }
 
   void handle_batch(const httplib::Request& req, httplib::Response& res) {
     auto bad = [&](const std::string& why) {
       res.status = 400;
-      res.set_content(to_json(error_json("invalid_request", why)), "application/json");
+      res.set_content(oauth_error_json(oauth_errors::kInvalidRequest.with(why)), "application/json");
     };
     auto body = parse_json_strict(req.body);
     if (!body || !body->is<picojson::object>()) return bad("the body must be a JSON object");

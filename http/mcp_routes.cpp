@@ -7,6 +7,7 @@
 #include "auth/registration.h"
 #include "common/json.h"
 #include "http/forms.h"
+#include "http/oauth_response.h"
 #include "http/oauth_routes.h"
 
 namespace plugauth {
@@ -61,17 +62,10 @@ void register_mcp_routes(httplib::Server& server, OAuthContext& ctx) {
   server.Post("/register", [&ctx](const httplib::Request& req, httplib::Response& res) {
     auto out = register_client({req.body, req.get_header_value("Authorization"), req.remote_addr}, ctx);
     if (!out) {
-      const RegistrationError& e = out.error();
-      res.status = e.status;
-      picojson::object o;
-      o["error"] = picojson::value(e.error);
-      o["error_description"] = picojson::value(e.description);
-      if (e.status == 401)
-        res.set_header("WWW-Authenticate", "Bearer realm=\"" + ctx.config.issuer +
-                                               "\", error=\"invalid_token\", error_description=\"" + e.description +
-                                               "\"");
-      if (e.status == 429) res.set_header("Retry-After", std::to_string(e.retry_after));
-      res.set_content(to_json(picojson::value(o)), "application/json");
+      const OAuthError& e = out.error();
+      // RFC 6750 §3: a bad initial access token is a Bearer challenge.
+      http::send_oauth_error(res, e,
+                             e.status == 401 ? http::bearer_challenge(ctx.config.issuer, e) : std::string());
       return;
     }
     res.status = 201;

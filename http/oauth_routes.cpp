@@ -8,28 +8,14 @@
 #include "auth/login.h"
 #include "common/json.h"
 #include "http/forms.h"
+#include "http/oauth_response.h"
 #include "http/pages.h"
 
 namespace plugauth {
 namespace {
 
 using namespace oauth_errors;
-
-picojson::value error_json(const OAuthError& e) {
-  picojson::object o;
-  o["error"] = picojson::value(e.error);
-  o["error_description"] = picojson::value(e.description);
-  return picojson::value(std::move(o));
-}
-
-// RFC 6749 §5.2 JSON, with the headers the RFCs ask for.
-void send_oauth_error(httplib::Response& res, const OAuthError& e) {
-  res.status = e.status;
-  if (e.status == 401) res.set_header("WWW-Authenticate", "Basic realm=\"plugauth\", charset=\"UTF-8\"");
-  if (e.status == 429) res.set_header("Retry-After", std::to_string(std::max<int64_t>(e.retry_after, 1)));
-  res.set_header("Pragma", "no-cache");
-  res.set_content(to_json(error_json(e)), "application/json");
-}
+using http::send_oauth_error;
 
 void send_json_no_store(httplib::Response& res, const picojson::object& body) {
   res.status = 200;

@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "auth/oauth_error.h"
 #include "common/json.h"
 #include "common/log.h"
 #include "http/cors.h"
@@ -25,11 +26,9 @@ void send_json(httplib::Response& res, int status, const picojson::value& body) 
   res.set_content(to_json(body), "application/json");
 }
 
-picojson::value error_body(const std::string& error, const std::string& description) {
-  picojson::object o;
-  o["error"] = picojson::value(error);
-  o["error_description"] = picojson::value(description);
-  return picojson::value(std::move(o));
+void send_json(httplib::Response& res, int status, const OAuthError& error) {
+  res.status = status;
+  res.set_content(oauth_error_json(error), "application/json");
 }
 
 // On every response: no MIME sniffing, and nothing here is for a cache.
@@ -127,30 +126,30 @@ void HttpServer::Impl::log_request(const httplib::Request& req, const httplib::R
 void HttpServer::Impl::on_exception(const httplib::Request& req, httplib::Response& res,
                                     std::exception_ptr ep) {
   log_error("internal error on " + req.method + " " + req.path + ": " + describe(ep));
-  send_json(res, 500, error_body("server_error", "internal error"));
+  send_json(res, 500, OAuthError{"server_error", "internal error", 0});
 }
 
 void HttpServer::Impl::on_error(const httplib::Request&, httplib::Response& res) {
   if (!res.body.empty()) return;
   switch (res.status) {
     case 404:
-      send_json(res, 404, error_body("not_found", "no such endpoint"));
+      send_json(res, 404, OAuthError{"not_found", "no such endpoint", 0});
       break;
     case 405:
-      send_json(res, 405, error_body("invalid_request", "method not allowed"));
+      send_json(res, 405, OAuthError{"invalid_request", "method not allowed", 0});
       break;
     case 413:
-      send_json(res, 413, error_body("invalid_request", "request body larger than 64 KiB"));
+      send_json(res, 413, OAuthError{"invalid_request", "request body larger than 64 KiB", 0});
       break;
     case 414:
-      send_json(res, 414, error_body("invalid_request", "request URI too long"));
+      send_json(res, 414, OAuthError{"invalid_request", "request URI too long", 0});
       break;
     case 431:
-      send_json(res, 431, error_body("invalid_request", "request headers too large"));
+      send_json(res, 431, OAuthError{"invalid_request", "request headers too large", 0});
       break;
     default:
       if (res.status >= 400 && res.status < 500)
-        send_json(res, res.status, error_body("invalid_request", "malformed request"));
+        send_json(res, res.status, OAuthError{"invalid_request", "malformed request", 0});
       break;
   }
 }
@@ -174,7 +173,7 @@ void HttpServer::Impl::routes() {
       log_error("internal error on " + std::string(req.method) + " " + std::string(req.path) + ": " +
                 describe(std::current_exception()));
       res.status = 500;
-      res.set_content(to_json(error_body("server_error", "internal error")), "application/json");
+      res.set_content(oauth_error_json(oauth_errors::kServerError), "application/json");
     }
   });
 

@@ -8,7 +8,7 @@
 using plugauth::escape_for_log;
 using namespace std::string_literals;
 
-TEST_CASE("the escaper turns CR and LF into \\x escapes, so one event is one line") {
+TEST_CASE("the escaper turns CR and LF into hex escapes, so one event is one line") {
   CHECK(escape_for_log("zed\n2026-12-03T08:00:00Z  login  subject=u_1  status=200") ==
         "zed\\x0a2026-12-03T08:00:00Z  login  subject=u_1  status=200");
   CHECK(escape_for_log("a\rb\r\n") == "a\\x0db\\x0d\\x0a");
