@@ -280,13 +280,13 @@ std::vector<StoredSigningKey> Store::signing_keys(int64_t now) {
   });
 }
 
-void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64_t retired_expire_at) {
+void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t retire_at, int64_t retired_expire_at) {
   with_db("rotate_signing_key", [&](SQLite::Database& db) {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement retire(db,
                              "UPDATE signing_keys SET retired_at = ?, expires_at = ?"
                              " WHERE retired_at IS NULL");
-    retire.bind(1, now);
+    retire.bind(1, retire_at);
     retire.bind(2, retired_expire_at);
     retire.exec();
     SQLite::Statement ins(db,
@@ -302,6 +302,28 @@ void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64
     sql::bind_opt(ins, 7, fresh.expires_at);
     ins.exec();
     tx.commit();
+  });
+}
+
+void Store::set_served_setting(const std::string& name, const std::string& value, int64_t now) {
+  with_db("set_served_setting", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "INSERT INTO served_settings (name, value, updated_at) VALUES (?, ?, ?)"
+                         " ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+                         " WHERE value IS NOT excluded.value");
+    st.bind(1, name);
+    st.bind(2, value);
+    st.bind(3, now);
+    st.exec();
+  });
+}
+
+std::optional<std::string> Store::served_setting(const std::string& name) {
+  return with_db("served_setting", [&](SQLite::Database& db) -> std::optional<std::string> {
+    SQLite::Statement st(db, "SELECT value FROM served_settings WHERE name = ?");
+    st.bind(1, name);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getString();
   });
 }
 
