@@ -57,7 +57,13 @@ auto SigningKeys::signing_entry(const Snapshot& snap, int64_t now) -> const Entr
   return nullptr;
 }
 
-Result<std::string> SigningKeys::rotate() { return rotate_at(clock_.now() + kPublishLead); }
+Result<std::string> SigningKeys::rotate() {
+  if (auto st = reload(); !st) return st.error();
+  const int64_t now = clock_.now();
+  // With no key signing (a fresh installation) no token can carry a kid a
+  // verifier does not know yet, and waiting would only leave nothing to sign with.
+  return rotate_at(signing_entry(*snapshot(), now) != nullptr ? now + kPublishLead : now);
+}
 
 Result<std::string> SigningKeys::rotate_at(int64_t activate_at) {
   const int64_t now = clock_.now();
@@ -88,10 +94,10 @@ Result<std::string> SigningKeys::ensure_current() {
   if (auto st = reload(); !st) return st.error();
   auto snap = snapshot();
   const int64_t now = clock_.now();
-  for (const auto& e : snap->entries)
-    if (e.info.created_at > now) return std::string();  // a rotation is under way
   const Entry* signing = signing_entry(*snap, now);
   if (signing == nullptr) return rotate_at(now);  // nothing signs: no verifier can have cached anything newer
+  for (const auto& e : snap->entries)
+    if (e.info.created_at > now) return std::string();  // a rotation is under way
   if (signing->sign.alg == policy_.alg && now - signing->info.created_at < policy_.rotation_period)
     return std::string();
   return rotate_at(now + kPublishLead);

@@ -65,8 +65,9 @@ class SigningKeys {
   // rotation is pending. Returns the kid created, or "" if none was.
   Result<std::string> ensure_current();
   // Rotates whatever the age of the current key: the new key is published
-  // now and signs from now + kPublishLead; the current one (and any key
-  // still pending) stops signing then. Returns the new kid.
+  // now and signs from now + kPublishLead (at once if no key signs now);
+  // the current one (and any key still pending) stops signing then.
+  // Returns the new kid.
   Result<std::string> rotate();
   // Re-reads keys from the store (and drops expired ones).
   Status reload();

@@ -211,7 +211,12 @@ Result<std::string> MetadataFetcher::fetch(const std::string& url) {
     }
     ++in_flight_;
   }
-  auto doc = fetch_uncached(url);
+  Result<FetchedDocument> doc = make_error("not fetched");
+  try {
+    doc = fetch_uncached(url);
+  } catch (const std::exception& e) {  // in_flight_ must come down whatever happens
+    doc = make_error(std::string("internal error: ") + e.what());
+  }
   if (!doc) log_warn("client metadata document " + printable(url) + " could not be fetched: " + doc.error().message);
 
   // Full maps drop what has expired, then what expires soonest: bounded

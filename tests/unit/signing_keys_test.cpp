@@ -442,3 +442,15 @@ TEST_CASE("a token signed by current_signer() verifies through find(), also afte
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error() == plugauth::JwtError::UnknownKid);
 }
+
+TEST_CASE("rotate() on an installation with no signing key makes one that signs at once") {
+  TempDir dir;
+  SystemRandom random;
+  ManualClock clock(kStart);
+  Node node(dir.file("plugauth.db"), random_master(random), clock);
+  const std::string kid = ok_value(node.keys.rotate());
+  REQUIRE(node.keys.current_signer());
+  CHECK(node.keys.current_signer()->kid == kid);
+  // serve starting afterwards keeps it.
+  CHECK(ok_value(node.keys.ensure_current()).empty());
+}
