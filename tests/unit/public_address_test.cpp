@@ -27,7 +27,7 @@ TEST_CASE("public IPv4 and IPv6 unicast addresses are public") {
     CHECK(is_public(a));
 }
 
-TEST_CASE("0.0.0.0/8 (this network; 0.0.0.0 reaches the local host) is not public") {
+TEST_CASE("0.0.0.0/8 (this network, where 0.0.0.0 reaches the local host) is not public") {
   for (const char* a : {"0.0.0.0", "0.0.0.1", "0.255.255.255"}) CHECK_FALSE(is_public(a));
 }
 
