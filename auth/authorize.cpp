@@ -52,7 +52,10 @@ Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
       return page_error(kInvalidClient.with("client metadata documents are not accepted here (registration is " +
                                             ctx.config.registration + ")"));
     auto resolved = resolve_metadata_document_client(client_id, ctx.fetch_client_metadata, ctx);
-    if (!resolved) return page_error(kInvalidClient.with("client metadata document: " + resolved.error().message));
+    // The message is "could not be fetched" for every outbound failure
+    // (SPEC §8.14; the reason is in the log), or what is wrong with a
+    // document that was fetched.
+    if (!resolved) return page_error(kInvalidClient.with(resolved.error().message));
     client = *resolved;
   } else {
     client = ctx.store.find_client(client_id);

@@ -9,8 +9,26 @@ namespace plugauth {
 
 bool is_metadata_document_client_id(const std::string& client_id) { return client_id.rfind("https://", 0) == 0; }
 
+namespace {
+
+Result<store::ClientRecord> read_and_store(const std::string& url, const DocumentFetcher& fetch, OAuthContext& ctx);
+
+}  // namespace
+
 Result<store::ClientRecord> resolve_metadata_document_client(const std::string& url, const DocumentFetcher& fetch,
                                                              OAuthContext& ctx) {
+  auto client = read_and_store(url, fetch, ctx);
+  // SPEC §9: metadata-document fetches are audited, refusals with the
+  // message the page showed (the fetcher logs why a fetch failed).
+  ctx.audit.push({ctx.clock.now(), client ? "metadata_document_read" : "metadata_document_refused", "",
+                  url.substr(0, 512), "", "/authorize", client ? 200 : 400, "",
+                  client ? "" : client.error().message});
+  return client;
+}
+
+namespace {
+
+Result<store::ClientRecord> read_and_store(const std::string& url, const DocumentFetcher& fetch, OAuthContext& ctx) {
   auto body = fetch(url);
   if (!body) return body.error();
   auto doc = parse_json_strict(*body);
@@ -58,5 +76,7 @@ Result<store::ClientRecord> resolve_metadata_document_client(const std::string& 
   ctx.store.upsert_metadata_document_client(c);
   return c;
 }
+
+}  // namespace
 
 }  // namespace plugauth

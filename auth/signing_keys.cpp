@@ -27,12 +27,11 @@ auto SigningKeys::load_snapshot() const -> Result<std::shared_ptr<const Snapshot
                         " cannot be unsealed: the master key differs from the one that sealed it");
     }
     Entry e;
-    e.info = SigningKeyInfo{row.kid, row.alg, row.created_at, row.retired_at, row.expires_at, false};
+    e.info = SigningKeyInfo{row.kid, row.alg, row.created_at, row.retired_at, row.expires_at, false, false};
     e.sign = SigningKey{row.kid, *alg, *secret};
     e.verify = VerificationKey{row.kid, *alg, *alg == JwtAlg::EdDSA ? row.public_key : *secret};
     snap->entries.push_back(std::move(e));
   }
-  if (!snap->entries.empty() && !snap->entries[0].info.retired_at) snap->entries[0].info.current = true;
   return std::shared_ptr<const Snapshot>(std::move(snap));
 }
 
@@ -49,12 +48,29 @@ Status SigningKeys::reload() {
   return ok_status();
 }
 
+auto SigningKeys::signing_entry(const Snapshot& snap, int64_t now) -> const Entry* {
+  for (const auto& e : snap.entries) {
+    if (e.info.created_at > now) continue;  // pending
+    if (e.info.retired_at && *e.info.retired_at <= now) continue;
+    return &e;
+  }
+  return nullptr;
+}
+
 Result<std::string> SigningKeys::rotate() {
+  if (auto st = reload(); !st) return st.error();
+  const int64_t now = clock_.now();
+  // With no key signing (a fresh installation) no token can carry a kid a
+  // verifier does not know yet, and waiting would only leave nothing to sign with.
+  return rotate_at(signing_entry(*snapshot(), now) != nullptr ? now + kPublishLead : now);
+}
+
+Result<std::string> SigningKeys::rotate_at(int64_t activate_at) {
   const int64_t now = clock_.now();
   store::StoredSigningKey fresh;
   fresh.kid = base64url_encode(random_.bytes(12));
   fresh.alg = jwt_alg_name(policy_.alg);
-  fresh.created_at = now;
+  fresh.created_at = activate_at;
   if (policy_.alg == JwtAlg::EdDSA) {
     auto pair = generate_ed25519(random_);
     fresh.public_key = pair.public_key;
@@ -65,9 +81,10 @@ Result<std::string> SigningKeys::rotate() {
     fresh.secret_sealed = crypto_.seal(secret, seal_context(fresh.kid), random_);
     sodium_memzero(secret.data(), secret.size());
   }
-  // A retired key verifies every token it signed: those expire within
-  // access_token_ttl (plus the verifier's leeway) of retirement.
-  store_.rotate_signing_key(fresh, now, now + policy_.access_token_ttl + policy_.leeway);
+  // The keys that sign until then (the current one, and a pending one of an
+  // earlier rotation) stop at activate_at and verify every token they signed:
+  // those expire within access_token_ttl (plus the verifier's leeway).
+  store_.rotate_signing_key(fresh, activate_at, activate_at + policy_.access_token_ttl + policy_.leeway);
   store_.delete_expired_signing_keys(now);
   if (auto st = reload(); !st) return st.error();
   return fresh.kid;
@@ -77,19 +94,20 @@ Result<std::string> SigningKeys::ensure_current() {
   if (auto st = reload(); !st) return st.error();
   auto snap = snapshot();
   const int64_t now = clock_.now();
-  if (!snap->entries.empty()) {
-    const Entry& newest = snap->entries[0];
-    if (newest.info.current && newest.sign.alg == policy_.alg &&
-        now - newest.info.created_at < policy_.rotation_period)
-      return std::string();
-  }
-  return rotate();
+  const Entry* signing = signing_entry(*snap, now);
+  if (signing == nullptr) return rotate_at(now);  // nothing signs: no verifier can have cached anything newer
+  for (const auto& e : snap->entries)
+    if (e.info.created_at > now) return std::string();  // a rotation is under way
+  if (signing->sign.alg == policy_.alg && now - signing->info.created_at < policy_.rotation_period)
+    return std::string();
+  return rotate_at(now + kPublishLead);
 }
 
 std::optional<SigningKey> SigningKeys::current_signer() const {
-  auto snap = snapshot();
-  if (snap->entries.empty() || !snap->entries[0].info.current) return std::nullopt;
-  return snap->entries[0].sign;
+  const auto snap = snapshot();
+  const Entry* e = signing_entry(*snap, clock_.now());
+  if (e == nullptr) return std::nullopt;
+  return e->sign;
 }
 
 std::optional<VerificationKey> SigningKeys::find(std::string_view kid) const {
@@ -106,7 +124,13 @@ std::optional<VerificationKey> SigningKeys::find(std::string_view kid) const {
 std::vector<SigningKeyInfo> SigningKeys::list() const {
   std::vector<SigningKeyInfo> out;
   const auto snap = snapshot();  // held: reload() may replace it meanwhile
-  for (const auto& e : snap->entries) out.push_back(e.info);
+  const int64_t now = clock_.now();
+  const Entry* signing = signing_entry(*snap, now);
+  for (const auto& e : snap->entries) {
+    out.push_back(e.info);
+    out.back().current = &e == signing;
+    out.back().pending = e.info.created_at > now;
+  }
   return out;
 }
 

@@ -23,6 +23,30 @@ SigningKeyPolicy signing_policy(const Config& config) {
   return p;
 }
 
+SigningKeyPolicy served_signing_policy(store::Store& store, const SigningKeys& keys, const Config& config) {
+  SigningKeyPolicy p = signing_policy(config);
+  std::optional<JwtAlg> alg;
+  if (auto recorded = store.served_setting("token_alg")) alg = parse_jwt_alg(*recorded);
+  if (!alg) {
+    for (const auto& k : keys.list())
+      if (k.current) alg = parse_jwt_alg(k.alg);
+  }
+  if (alg) p.alg = *alg;
+  if (auto ttl = store.served_setting("access_token_ttl")) {
+    try {
+      p.access_token_ttl = std::stoll(*ttl);
+    } catch (const std::exception&) {
+      // keep this command's own; the recorded value is never malformed
+    }
+  }
+  return p;
+}
+
+void record_served_signing_policy(store::Store& store, const Config& config, int64_t now) {
+  store.set_served_setting("token_alg", config.token_alg, now);
+  store.set_served_setting("access_token_ttl", std::to_string(config.access_token_ttl), now);
+}
+
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags) {
   if (!crypto_init()) return make_error("libsodium failed to initialise");
   auto app = std::make_unique<App>();
@@ -64,12 +88,12 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
                            std::to_string(app->store->schema_version()) + ")");
   }
 
+  // Loaded, never changed here: only `serve` and `signing-key rotate`
+  // change signing keys (SPEC §4), so a command run with another config
+  // (say without the installation's --config) cannot rotate them.
   app->signing_keys = std::make_unique<SigningKeys>(*app->store, *app->crypto, app->random, app->clock,
                                                     signing_policy(app->config));
-  auto kid = app->signing_keys->ensure_current();
-  if (!kid) return kid.error();
-  if (!kid->empty())
-    app->notices.push_back("created " + app->config.token_alg + " signing key, kid " + *kid);
+  if (auto st = app->signing_keys->reload(); !st) return st.error();
   return app;
 }
 

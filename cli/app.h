@@ -1,7 +1,8 @@
 // What a command that touches the data directory opens: the configuration,
 // the master key, the database and the signing keys. Opening creates what is
-// missing (data directory 0700, master.key 0600, plugauth.db, a signing key)
-// so that `plugauth serve` and every other command work on an empty machine.
+// missing (data directory 0700, master.key 0600, plugauth.db) so that
+// `plugauth serve` and every other command work on an empty machine. It
+// never creates or rotates a signing key: `serve` does (SPEC §4).
 #pragma once
 
 #include <map>
@@ -37,5 +38,13 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
 Result<Config> load_invocation_config(const Invocation& inv, std::map<std::string, std::string> config_flags = {});
 
 SigningKeyPolicy signing_policy(const Config& config);
+
+// The policy `signing-key rotate` must follow: the algorithm and
+// access-token lifetime `serve` recorded (else the current key's algorithm
+// and this command's lifetime), not this command's own config, which may
+// not be the daemon's.
+SigningKeyPolicy served_signing_policy(store::Store& store, const SigningKeys& keys, const Config& config);
+// serve: records what served_signing_policy() reads.
+void record_served_signing_policy(store::Store& store, const Config& config, int64_t now);
 
 }  // namespace plugauth::cli

@@ -5,6 +5,7 @@
 #include "auth/base64url.h"
 #include "auth/clients.h"
 #include "auth/scopes.h"
+#include "auth/sign_ins.h"
 #include "cli/format.h"
 #include "cli/identity_commands.h"
 #include "config/duration.h"
@@ -204,8 +205,10 @@ int token_revoke(Invocation& inv) {
     } else if (inv.has("user")) {
       auto user = app.store->find_user_by_name(inv.get("user"));
       if (!user) return fail(inv, "no user \"" + inv.get("user") + "\"");
-      int n = app.store->revoke_user_grants(user->id, now);
-      what = std::to_string(n) + " grant(s) of user " + user->name;
+      // Sessions too: a browser still signed in would approve a new grant.
+      const EndedSignIns ended = end_user_sign_ins(*app.store, app.clock, user->id, std::nullopt, nullptr);
+      what = std::to_string(ended.grants) + " grant(s) and " + std::to_string(ended.sessions) +
+             " sign-in session(s) of user " + user->name;
     } else {
       if (!app.store->find_client(inv.get("client"))) return fail(inv, "no client \"" + inv.get("client") + "\"");
       int n = app.store->revoke_client_grants(inv.get("client"), now);

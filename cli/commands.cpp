@@ -40,6 +40,7 @@ picojson::value key_info_json(const SigningKeyInfo& k) {
   o["alg"] = picojson::value(k.alg);
   o["created_at"] = picojson::value(iso_time(k.created_at));
   o["current"] = picojson::value(k.current);
+  o["pending"] = picojson::value(k.pending);
   o["retired_at"] = json_time(k.retired_at);
   o["expires_at"] = json_time(k.expires_at);
   return picojson::value(o);
@@ -61,6 +62,7 @@ int cmd_signing_key_list(Invocation& inv) {
   for (const auto& k : keys) {
     *inv.out << k.kid << "  " << k.alg << "  created " << iso_time(k.created_at);
     if (k.current) *inv.out << "  current";
+    if (k.pending) *inv.out << "  pending (in JWKS, signs from " << iso_time(k.created_at) << ")";
     if (k.retired_at) *inv.out << "  retired " << iso_time(*k.retired_at);
     if (k.expires_at) *inv.out << "  verifies until " << iso_time(*k.expires_at);
     *inv.out << "\n";
@@ -72,12 +74,18 @@ int cmd_signing_key_rotate(Invocation& inv) {
   auto app = open_app(inv);
   if (!app) return fail(inv, app.error().message);
   print_notices(inv, **app);
-  auto kid = (*app)->signing_keys->rotate();
+  App& a = **app;
+  // With the daemon's algorithm and token lifetime, not this command's config.
+  SigningKeys keys(*a.store, *a.crypto, a.random, a.clock, served_signing_policy(*a.store, *a.signing_keys, a.config));
+  auto kid = keys.rotate();
   if (!kid) return fail(inv, kid.error().message);
+  if (auto st = a.signing_keys->reload(); !st) return fail(inv, st.error().message);
   for (const auto& k : (*app)->signing_keys->list()) {
     if (k.kid != *kid) continue;
     if (inv.json) print_json(inv, key_info_json(k));
-    else *inv.out << "new signing key " << k.kid << " (" << k.alg << "); earlier keys keep verifying until their tokens expire\n";
+    else
+      *inv.out << "new signing key " << k.kid << " (" << k.alg << ") is in JWKS now and signs from "
+               << iso_time(k.created_at) << "; earlier keys keep verifying until their tokens expire\n";
   }
   return kExitOk;
 }
@@ -144,7 +152,10 @@ int cmd_check(Invocation& inv) {
                         (*app)->store->path() + ": " + integrity + ", schema v" +
                             std::to_string((*app)->store->schema_version())});
       bool has_signer = (*app)->signing_keys->current_signer().has_value();
-      checks.push_back({"signing key", has_signer, has_signer ? "current key present" : "no current signing key"});
+      if (!has_signer && (*app)->signing_keys->list().empty())
+        checks.push_back({"signing key", true, "none yet; `plugauth serve` creates one"});
+      else
+        checks.push_back({"signing key", has_signer, has_signer ? "current key present" : "no current signing key"});
     }
   }
   bool all_ok = true;

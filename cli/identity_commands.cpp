@@ -11,6 +11,7 @@
 #include "auth/base64url.h"
 #include "auth/passwords.h"
 #include "auth/scopes.h"
+#include "auth/sign_ins.h"
 #include "auth/two_step.h"
 #include "cli/format.h"
 #include "config/duration.h"
@@ -151,6 +152,10 @@ int user_remove(Invocation& inv) {
   });
 }
 
+std::string ended_detail(const EndedSignIns& ended) {
+  return "ended " + std::to_string(ended.sessions) + " session(s), " + std::to_string(ended.grants) + " grant(s)";
+}
+
 int user_passwd(Invocation& inv) {
   return with_app(inv, [&](App& app) {
     auto user = app.store->find_user_by_name(inv.args[0]);
@@ -160,10 +165,20 @@ int user_passwd(Invocation& inv) {
     auto hash = hash_password(*password);
     if (!hash) return fail(inv, hash.error().message);
     app.store->set_password(user->name, *hash, app.clock.now());
-    app.store->append_audit_events({{app.clock.now(), "password_changed", user->id, "", "", "", 0, "cli", ""}});
+    // After the new hash is stored, so no sign-in with the old password
+    // can start after this and survive it (SPEC §8.15).
+    const EndedSignIns ended = end_user_sign_ins(*app.store, app.clock, user->id, std::nullopt, nullptr);
+    app.store->append_audit_events({{app.clock.now(), "password_changed", user->id, "", "", "", 0, "cli",
+                                     ended_detail(ended)}});
     picojson::object doc;
     doc["name"] = picojson::value(user->name);
-    print_ok(inv, "changed the password of " + user->name, doc);
+    doc["sessions_ended"] = picojson::value(static_cast<double>(ended.sessions));
+    doc["grants_revoked"] = picojson::value(static_cast<double>(ended.grants));
+    print_ok(inv,
+             "changed the password of " + user->name + "; ended " + std::to_string(ended.sessions) +
+                 " sign-in session(s) and " + std::to_string(ended.grants) +
+                 " OAuth grant(s) (the daemon refuses them within a second); API keys stay",
+             doc);
     return kExitOk;
   });
 }

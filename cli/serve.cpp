@@ -26,6 +26,10 @@ namespace {
 // signing key when due and enforce audit retention.
 class Housekeeper {
  public:
+  // A metadata-document client nobody has fetched or used for a day and
+  // that holds no grant is deleted; it comes back, fetched anew, with the
+  // next /authorize that names it.
+  static constexpr int64_t kUnusedMetadataClientRetention = 86400;
   static constexpr auto kPollInterval = std::chrono::milliseconds(200);
   static constexpr auto kSlowInterval = std::chrono::minutes(10);
 
@@ -57,6 +61,10 @@ class Housekeeper {
     else if (!kid->empty()) log_info("rotated signing key; new kid " + *kid);
     app_.store->delete_audit_events_before(app_.clock.now() - app_.config.audit_retention);
     app_.store->delete_expired_oauth_rows(app_.clock.now());
+    // Every distinct client_id URL a stranger sends, and every /register
+    // call, makes a client row: those nobody uses go (SPEC §3 /register).
+    const int removed = app_.store->delete_unused_clients(app_.clock.now(), kUnusedMetadataClientRetention);
+    if (removed > 0) log_info("removed " + std::to_string(removed) + " unused self-registered client(s)");
   }
 
   void loop() {
@@ -111,6 +119,12 @@ int serve(Invocation& inv) {
   if (!opened) return fail(inv, opened.error().message);
   App& app = *opened.value();
   for (const auto& n : app.notices) log_info(n);
+  record_served_signing_policy(*app.store, app.config, app.clock.now());
+  if (auto kid = app.signing_keys->ensure_current(); !kid) {
+    return fail(inv, kid.error().message);
+  } else if (!kid->empty()) {
+    log_info("created " + app.config.token_alg + " signing key, kid " + *kid);
+  }
   for (const auto& w : config_warnings(app.config)) log_warn(w);
   if (app.clock.shifted())
     log_warn("PLUGAUTH_TEST_CLOCK_OFFSET_FILE is set: the clock is shifted for testing; never do this in production");
@@ -119,7 +133,7 @@ int serve(Invocation& inv) {
   store::AuditQueue audit;
   Metrics metrics;
   FailureThrottle throttle(app.clock);
-  MetadataFetcher metadata_fetcher(app.config);
+  MetadataFetcher metadata_fetcher(app.config, app.clock);
   OAuthContext oauth{app.config, *app.store, *app.crypto, *app.signing_keys, app.clock, app.random, verifier, throttle,
                      audit, [&metadata_fetcher](const std::string& url) { return metadata_fetcher.fetch(url); }};
   Sessions sessions(*app.store, *app.crypto, app.clock, app.random);

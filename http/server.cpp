@@ -186,8 +186,9 @@ void HttpServer::Impl::routes() {
 
   svr.Get("/.well-known/jwks.json", [this](const httplib::Request&, httplib::Response& res) {
     send_json(res, 200, deps.signing_keys.jwks());
-    // Public keys: cacheable, briefly, so rotation reaches verifiers soon.
-    http::set_cache_control(res, "public, max-age=300");
+    // Public keys: cacheable for kJwksMaxAge; a new key is published
+    // kPublishLead (longer) before it signs (auth/signing_keys.h).
+    http::set_cache_control(res, "public, max-age=" + std::to_string(kJwksMaxAge));
   });
 
   register_oauth_routes(svr, deps.oauth, deps.sessions, deps.token_endpoint);

@@ -235,6 +235,17 @@ ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;
 )SQL"},
       {5, "client_credentials only for operator clients with an explicit scope", kWithdrawClientCredentialsSql,
        kClientCredentialsLossesSql},
+      {6, "what serve runs with; sessions by user", R"SQL(
+-- Settings `serve` records for the CLI to follow (SPEC §4): the signing
+-- algorithm and access-token lifetime a `signing-key rotate` must use.
+CREATE TABLE served_settings (
+  name       TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+-- Ending a user's sign-ins deletes their sessions.
+CREATE INDEX sessions_user ON sessions(user_id);
+)SQL"},
   };
   return all;
 }

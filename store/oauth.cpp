@@ -61,9 +61,9 @@ bool revoke_family_in(SQLite::Database& db, const std::string& family_id, int64_
   return changed;
 }
 
-int revoke_families_where(SQLite::Database& db, const char* column, const std::string& value, int64_t now,
-                          const std::string& reason) {
-  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+// Inside the caller's transaction.
+int revoke_families_where_in(SQLite::Database& db, const char* column, const std::string& value, int64_t now,
+                             const std::string& reason) {
   SQLite::Statement find(db, std::string("SELECT family_id FROM grant_families WHERE revoked_at IS NULL AND ") +
                                  column + " = ?");
   find.bind(1, value);
@@ -75,8 +75,15 @@ int revoke_families_where(SQLite::Database& db, const char* column, const std::s
   loose.bind(1, now);
   loose.bind(2, value);
   loose.exec();
-  tx.commit();
   return static_cast<int>(ids.size());
+}
+
+int revoke_families_where(SQLite::Database& db, const char* column, const std::string& value, int64_t now,
+                          const std::string& reason) {
+  SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+  int n = revoke_families_where_in(db, column, value, now, reason);
+  tx.commit();
+  return n;
 }
 
 }  // namespace
@@ -301,6 +308,20 @@ int Store::revoke_user_grants(const std::string& user_id, int64_t now) {
   });
 }
 
+std::pair<int, int> Store::end_user_sign_ins(const std::string& user_id, int64_t now,
+                                             const std::optional<std::string>& keep_session_id) {
+  return with_db("end_user_sign_ins", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    const int families = revoke_families_where_in(db, "user_id", user_id, now, "user's sign-ins ended");
+    SQLite::Statement sessions(db, "DELETE FROM sessions WHERE user_id = ? AND session_id IS NOT ?");
+    sessions.bind(1, user_id);
+    sql::bind_opt(sessions, 2, keep_session_id);
+    const int deleted = sessions.exec();
+    tx.commit();
+    return std::pair<int, int>{families, deleted};
+  });
+}
+
 int Store::revoke_client_grants(const std::string& client_id, int64_t now) {
   return with_db("revoke_client_grants", [&](SQLite::Database& db) {
     return revoke_families_where(db, "client_id", client_id, now, "client's tokens revoked");
@@ -326,6 +347,20 @@ void Store::delete_expired_oauth_rows(int64_t now) {
       st.exec();
     }
     tx.commit();
+  });
+}
+
+int Store::delete_unused_clients(int64_t now, int64_t metadata_retention) {
+  return with_db("delete_unused_clients", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "DELETE FROM clients WHERE NOT EXISTS (SELECT 1 FROM grant_families f"
+                         " WHERE f.client_id = clients.client_id) AND ("
+                         " (registration = 'dynamic' AND expires_at IS NOT NULL AND expires_at <= ?1)"
+                         " OR (registration = 'metadata_document' AND updated_at <= ?2"
+                         " AND COALESCE(last_used_at, 0) <= ?2))");
+    st.bind(1, now);
+    st.bind(2, now - metadata_retention);
+    return st.exec();
   });
 }
 

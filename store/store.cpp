@@ -25,13 +25,6 @@ std::string newer_schema_message(int current, int latest) {
          "); run a newer plugauth, or restore a backup made by this version";
 }
 
-// A line for the log from database text (client ids may be URLs a stranger
-// chose): control characters become '?', so one row is one log line.
-std::string printable(std::string text) {
-  for (char& c : text)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return text;
-}
 
 int current_version(SQLite::Database& db) {
   return db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").getInt();
@@ -50,7 +43,7 @@ Status apply_migrations(SQLite::Database& db) {
     std::vector<std::string> losses;
     if (!m.losses_sql.empty()) {
       SQLite::Statement report(db, m.losses_sql);
-      while (report.executeStep()) losses.push_back(printable(report.getColumn(0).getString()));
+      while (report.executeStep()) losses.push_back(report.getColumn(0).getString());  // log_line escapes it
     }
     db.exec(m.sql);
     SQLite::Statement ins(db,
@@ -296,13 +289,13 @@ std::vector<StoredSigningKey> Store::signing_keys(int64_t now) {
   });
 }
 
-void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64_t retired_expire_at) {
+void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t retire_at, int64_t retired_expire_at) {
   with_db("rotate_signing_key", [&](SQLite::Database& db) {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement retire(db,
                              "UPDATE signing_keys SET retired_at = ?, expires_at = ?"
                              " WHERE retired_at IS NULL");
-    retire.bind(1, now);
+    retire.bind(1, retire_at);
     retire.bind(2, retired_expire_at);
     retire.exec();
     SQLite::Statement ins(db,
@@ -318,6 +311,28 @@ void Store::rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64
     sql::bind_opt(ins, 7, fresh.expires_at);
     ins.exec();
     tx.commit();
+  });
+}
+
+void Store::set_served_setting(const std::string& name, const std::string& value, int64_t now) {
+  with_db("set_served_setting", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "INSERT INTO served_settings (name, value, updated_at) VALUES (?, ?, ?)"
+                         " ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"
+                         " WHERE value IS NOT excluded.value");
+    st.bind(1, name);
+    st.bind(2, value);
+    st.bind(3, now);
+    st.exec();
+  });
+}
+
+std::optional<std::string> Store::served_setting(const std::string& name) {
+  return with_db("served_setting", [&](SQLite::Database& db) -> std::optional<std::string> {
+    SQLite::Statement st(db, "SELECT value FROM served_settings WHERE name = ?");
+    st.bind(1, name);
+    if (!st.executeStep()) return std::nullopt;
+    return st.getColumn(0).getString();
   });
 }
 

@@ -240,11 +240,19 @@ class Store {
   // --- signing keys ---------------------------------------------------------
   // All keys not yet past expires_at, newest first.
   std::vector<StoredSigningKey> signing_keys(int64_t now);
-  // One transaction: every current key is retired at `now` (it keeps
-  // verifying until `retired_expire_at`), then `fresh` becomes current.
-  void rotate_signing_key(const StoredSigningKey& fresh, int64_t now, int64_t retired_expire_at);
+  // One transaction: every key not yet retired (the current one and any
+  // pending one) is retired at `retire_at` (it keeps verifying until
+  // `retired_expire_at`), and `fresh` is inserted; it signs from its
+  // created_at on (normally `retire_at`).
+  void rotate_signing_key(const StoredSigningKey& fresh, int64_t retire_at, int64_t retired_expire_at);
   // Removes keys whose expires_at has passed.
   int delete_expired_signing_keys(int64_t now);
+
+  // --- what `serve` runs with (store/store.cpp) ------------------------------
+  // `serve` records the settings the CLI must follow rather than its own
+  // config (e.g. "token_alg", "access_token_ttl" for `signing-key rotate`).
+  void set_served_setting(const std::string& name, const std::string& value, int64_t now);
+  std::optional<std::string> served_setting(const std::string& name);
 
   // --- audit ----------------------------------------------------------------
   // Appends a batch in one transaction (audit is written off the hot path).
@@ -342,9 +350,21 @@ class Store {
   bool revoke_access_token(const std::string& jti, int64_t now);
   // Every grant of a user or a client. Returns how many families.
   int revoke_user_grants(const std::string& user_id, int64_t now);
+  // One transaction: every grant of the user is revoked (refresh families,
+  // their codes and access tokens, and access tokens outside a family) and
+  // every browser session of the user but `keep_session_id` is deleted.
+  // API keys are untouched. Returns {families revoked, sessions deleted}.
+  std::pair<int, int> end_user_sign_ins(const std::string& user_id, int64_t now,
+                                        const std::optional<std::string>& keep_session_id);
   int revoke_client_grants(const std::string& client_id, int64_t now);
   // Drops codes, refresh tokens, access-token rows and sessions long expired.
   void delete_expired_oauth_rows(int64_t now);
+  // Deletes the clients strangers made that nobody uses, none of which has
+  // a grant left (revoked or not): dynamic registrations past expires_at
+  // (each use moves it on), and metadata-document clients neither fetched
+  // nor used in the last `metadata_retention` seconds. Operator clients are
+  // never touched. Returns how many.
+  int delete_unused_clients(int64_t now, int64_t metadata_retention);
 
   // --- RFC 7591 initial access tokens (store/keys.cpp) ----------------------
   void insert_registration_token(const RegistrationTokenRecord& token);

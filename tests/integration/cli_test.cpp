@@ -123,19 +123,31 @@ TEST_CASE("version --json prints exactly one JSON document with the version") {
   CHECK_FALSE(doc.get("version").get<std::string>().empty());
 }
 
-TEST_CASE("signing-key list --json on a fresh directory lists the one current key") {
+TEST_CASE("signing-key list --json on a fresh directory lists no key: only serve makes one (SPEC §4)") {
   Workspace ws;
   auto r = ws.run({"signing-key", "list", "--json"});
   REQUIRE(r.exit_code == 0);
   auto doc = require_one_json(r);
   REQUIRE(doc.get("keys").is<picojson::array>());
+  CHECK(doc.get("keys").get<picojson::array>().empty());
+  // And again: listing twice creates nothing either.
+  auto again = require_one_json(ws.run({"signing-key", "list", "--json"}));
+  CHECK(again.get("keys").get<picojson::array>().empty());
+}
+
+TEST_CASE("signing-key rotate on a fresh directory makes a key that signs at once, listed without key material") {
+  Workspace ws;
+  auto r = ws.run({"signing-key", "rotate", "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto listed = ws.run({"signing-key", "list", "--json"});
+  auto doc = require_one_json(listed);
   const auto& keys = doc.get("keys").get<picojson::array>();
   REQUIRE(keys.size() == 1);
   CHECK_FALSE(keys[0].get("kid").to_str().empty());
-  CHECK(keys[0].get("current").is<bool>());
   CHECK(keys[0].get("current").get<bool>());
+  CHECK_FALSE(keys[0].get("pending").get<bool>());
   // Listing never shows key material.
-  CHECK(r.out.find("\"d\"") == std::string::npos);
+  CHECK(listed.out.find("\"d\"") == std::string::npos);
 }
 
 TEST_CASE("check on a fresh data directory passes (exit 0)") {

@@ -24,6 +24,8 @@ using plugauth::SecretKey;
 using plugauth::SigningKeyPolicy;
 using plugauth::SigningKeys;
 using plugauth::SystemRandom;
+using plugauth::kJwksMaxAge;
+using plugauth::kPublishLead;
 using plugauth::store::Store;
 
 namespace {
@@ -138,18 +140,79 @@ TEST_CASE("ensure_current rotates once the current key is as old as the rotation
   CHECK(ok_value(node.keys.ensure_current()).empty());
 
   clock.advance(1);
+  const int64_t rotated_at = clock.now();
   const std::string second = ok_value(node.keys.ensure_current());
   REQUIRE_FALSE(second.empty());
   CHECK(second != first);
   auto listed = node.keys.list();
   REQUIRE(listed.size() == 2);
   CHECK(listed[0].kid == second);
-  CHECK(listed[0].current);
+  CHECK(listed[0].pending);
+  CHECK_FALSE(listed[0].current);
+  CHECK(listed[0].created_at == rotated_at + kPublishLead);
   CHECK(listed[1].kid == first);
-  CHECK_FALSE(listed[1].current);
-  CHECK(listed[1].retired_at == clock.now());
-  CHECK(listed[1].expires_at == clock.now() + policy.access_token_ttl + policy.leeway);
+  CHECK(listed[1].current);  // signs until the new key is in every JWKS cache
+  CHECK(listed[1].retired_at == rotated_at + kPublishLead);
+  CHECK(listed[1].expires_at == rotated_at + kPublishLead + policy.access_token_ttl + policy.leeway);
+  CHECK(node.keys.current_signer()->kid == first);
+
+  // Nothing more while the rotation is under way.
+  clock.advance(kPublishLead - 1);
+  CHECK(ok_value(node.keys.ensure_current()).empty());
+  CHECK(node.keys.current_signer()->kid == first);
+  clock.advance(1);
   CHECK(node.keys.current_signer()->kid == second);
+  listed = node.keys.list();
+  CHECK(listed[0].current);
+  CHECK_FALSE(listed[0].pending);
+  CHECK_FALSE(listed[1].current);
+  CHECK(ok_value(node.keys.ensure_current()).empty());
+}
+
+TEST_CASE("a rotation publishes the next key in JWKS longer before it signs than JWKS may be cached") {
+  TempDir dir;
+  SystemRandom random;
+  ManualClock clock(kStart);
+  Node node(dir.file("plugauth.db"), random_master(random), clock);
+  const std::string first = ok_value(node.keys.ensure_current());
+  clock.advance(1000);
+
+  // A verifier fetches JWKS just before the rotation and keeps it kJwksMaxAge.
+  const auto cached = jwks_kids(node.keys);
+  const int64_t cached_until = clock.now() + kJwksMaxAge;
+  const std::string next = ok_value(node.keys.rotate());
+  CHECK(has(jwks_kids(node.keys), next));  // published at once
+  CHECK(has(jwks_kids(node.keys), first));
+  STATIC_REQUIRE(kPublishLead > kJwksMaxAge);
+  // Every token signed while its copy is fresh has a kid it knows.
+  for (int64_t t = clock.now(); t < cached_until; t += 10) {
+    clock.set(t);
+    CHECK(has(cached, node.keys.current_signer()->kid));
+  }
+  clock.set(clock.now() + kPublishLead);
+  CHECK(node.keys.current_signer()->kid == next);
+}
+
+TEST_CASE("a second rotation while one is pending publishes its key as long before it signs") {
+  TempDir dir;
+  SystemRandom random;
+  ManualClock clock(kStart);
+  Node node(dir.file("plugauth.db"), random_master(random), clock);
+  const std::string first = ok_value(node.keys.ensure_current());
+  clock.advance(10);
+  const std::string second = ok_value(node.keys.rotate());
+  clock.advance(100);
+  const int64_t third_at = clock.now();
+  const std::string third = ok_value(node.keys.rotate());
+  // `second` now signs only from its own start until third's: never before
+  // it was published for kPublishLead.
+  clock.advance(kPublishLead - 100);
+  CHECK(node.keys.current_signer()->kid == second);
+  clock.set(third_at + kPublishLead - 1);
+  CHECK(node.keys.current_signer()->kid == second);
+  clock.set(third_at + kPublishLead);
+  CHECK(node.keys.current_signer()->kid == third);
+  for (const auto& kid : {first, second, third}) CHECK(node.keys.find(kid));
 }
 
 TEST_CASE("a rotated-out key keeps verifying and stays in JWKS until retired_at + access_token_ttl + leeway") {
@@ -163,9 +226,10 @@ TEST_CASE("a rotated-out key keeps verifying and stays in JWKS until retired_at 
 
   const std::string old_kid = ok_value(node.keys.ensure_current());
   clock.advance(100);
-  const int64_t retired_at = clock.now();
+  const int64_t retired_at = clock.now() + kPublishLead;
   const std::string new_kid = ok_value(node.keys.rotate());
   REQUIRE(new_kid != old_kid);
+  clock.set(retired_at);
   CHECK(node.keys.current_signer()->kid == new_kid);
 
   REQUIRE(node.keys.find(old_kid));
@@ -206,6 +270,7 @@ TEST_CASE("JWKS publishes public EdDSA keys only: no private member, no HS256 se
     eddsa_kid = ok_value(node.keys.ensure_current());
     clock.advance(10);
     ok_value(node.keys.rotate());
+    clock.advance(kPublishLead);
   }
   // The operator switches token_alg to HS256: the EdDSA key is retired and
   // an HS256 key becomes current.
@@ -216,6 +281,8 @@ TEST_CASE("JWKS publishes public EdDSA keys only: no private member, no HS256 se
   const std::string hs_kid = ok_value(node.keys.ensure_current());
   REQUIRE_FALSE(hs_kid.empty());
   REQUIRE(node.keys.list().size() == 3);
+  clock.advance(kPublishLead);
+  CHECK(node.keys.current_signer()->kid == hs_kid);
 
   const auto doc = node.keys.jwks();
   const auto& keys = doc.get("keys").get<picojson::array>();
@@ -308,6 +375,9 @@ TEST_CASE("a second SigningKeys on the same file sees a rotation by the first af
   CHECK_FALSE(daemon.keys.find(second));
 
   REQUIRE(daemon.keys.reload().ok());
+  CHECK(daemon.keys.find(second));  // published at once
+  CHECK(daemon.keys.current_signer()->kid == first);
+  clock.advance(kPublishLead);  // and signing from then on, without a reload
   CHECK(daemon.keys.current_signer()->kid == second);
   CHECK(daemon.keys.find(second));
   CHECK(daemon.keys.find(first));
@@ -353,7 +423,8 @@ TEST_CASE("a token signed by current_signer() verifies through find(), also afte
   // Rotation: the old token still verifies, new tokens use the new key.
   clock.advance(60);
   ok_value(node.keys.rotate());
-  CHECK(plugauth::verify_access_token(token, lookup(node.keys), verify_at(clock.now())).ok());
+  clock.advance(kPublishLead);
+  CHECK(plugauth::verify_access_token(token, lookup(node.keys), verify_at(clock.now() - kPublishLead)).ok());
   const auto fresh = plugauth::sign_access_token(claims_at(clock.now()), *node.keys.current_signer());
   CHECK(plugauth::verify_access_token(fresh, lookup(node.keys), verify_at(clock.now())).ok());
 
@@ -370,4 +441,16 @@ TEST_CASE("a token signed by current_signer() verifies through find(), also afte
   auto refused = plugauth::verify_access_token(foreign, lookup(node.keys), verify_at(clock.now()));
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.error() == plugauth::JwtError::UnknownKid);
+}
+
+TEST_CASE("rotate() on an installation with no signing key makes one that signs at once") {
+  TempDir dir;
+  SystemRandom random;
+  ManualClock clock(kStart);
+  Node node(dir.file("plugauth.db"), random_master(random), clock);
+  const std::string kid = ok_value(node.keys.rotate());
+  REQUIRE(node.keys.current_signer());
+  CHECK(node.keys.current_signer()->kid == kid);
+  // serve starting afterwards keeps it.
+  CHECK(ok_value(node.keys.ensure_current()).empty());
 }

@@ -732,7 +732,7 @@ TEST_CASE("migration 5 keeps client_credentials only for operator clients with a
   INFO(log);
   for (const char* id : {"cl_unscoped", "cl_blank_scope", "cl_public", "dcr_attacker", "dcr_scoped"})
     CHECK(log.find(std::string("client ") + id + " (registration ") != std::string::npos);
-  CHECK(log.find("client https://evil.test/client?plugauth[info]: forged (registration metadata_document) lost the "
+  CHECK(log.find("client https://evil.test/client\\x0aplugauth[info]: forged (registration metadata_document) lost the "
                  "client_credentials grant") != std::string::npos);
   CHECK(log.find("cl_scoped") == std::string::npos);
   CHECK(log.find("cl_code_only") == std::string::npos);
@@ -751,4 +751,138 @@ TEST_CASE("migration 5 keeps client_credentials only for operator clients with a
   StderrCapture again(dir.file("stderr2.log"));
   open_store(path);
   CHECK(again.text().find("lost the client_credentials grant") == std::string::npos);
+}
+
+namespace {
+
+// alice with two browser sessions, one grant (code, refresh token, access
+// token), an access token outside any family and an API key; bob with a
+// session and a grant of his own.
+void seed_signed_in_users(Store& store, int64_t now) {
+  for (const char* id : {"u-alice", "u-bob"}) {
+    plugauth::store::UserRecord u;
+    u.id = id;
+    u.name = std::string(id).substr(2);
+    u.password_hash = "argon2id-hash";
+    u.roles = {"user"};
+    REQUIRE(store.create_user(u, now));
+  }
+  for (const auto& [sid, uid] : {std::pair{"s-alice-1", "u-alice"}, {"s-alice-2", "u-alice"}, {"s-bob", "u-bob"}})
+    store.insert_session({sid, "h", uid, now, now + 3600});
+  for (const auto& [fid, uid] : {std::pair{"f-alice", "u-alice"}, {"f-bob", "u-bob"}}) {
+    plugauth::store::AuthorizationCodeRecord code;
+    code.code_id = std::string("code-") + fid;
+    code.code_hash = "h";
+    code.family_id = fid;
+    code.client_id = "c1";
+    code.user_id = uid;
+    code.redirect_uri = "http://127.0.0.1/cb";
+    code.scope = "read";
+    code.created_at = now;
+    code.expires_at = now + 60;
+    store.insert_authorization_code(code, plugauth::store::GrantFamily{fid, "c1", uid, "read", "", now, {}});
+    RefreshTokenRecord refresh{std::string("r-") + fid, "h", fid, "read", now, now + 3600, {}, "", {}, {}};
+    REQUIRE(store.redeem_authorization_code(code.code_id, now, &refresh,
+                                            AccessTokenRecord{std::string("jti-") + fid, fid, "c1", uid, now,
+                                                              now + 900}) ==
+            plugauth::store::CodeRedemption::Redeemed);
+  }
+  store.insert_access_token(AccessTokenRecord{"jti-alice-loose", "", "c1", "u-alice", now, now + 900});
+  plugauth::store::ApiKeyRecord key;
+  key.key_id = "k-alice";
+  key.kind = "user";
+  key.user_id = "u-alice";
+  key.secret_hash = "h";
+  key.created_at = now;
+  store.insert_api_key(key);
+}
+
+}  // namespace
+
+TEST_CASE("end_user_sign_ins ends the user's sessions and grants, keeps API keys and other users (SPEC §8.15)") {
+  TempDir dir;
+  auto opened = open_store(dir.file("plugauth.db"));
+  Store& store = store_with_client(opened);
+  const int64_t now = 1'700'000'000;
+  seed_signed_in_users(store, now);
+
+  const auto [families, sessions] = store.end_user_sign_ins("u-alice", now + 5, std::nullopt);
+  CHECK(families == 1);
+  CHECK(sessions == 2);
+  CHECK_FALSE(store.find_session("s-alice-1"));
+  CHECK_FALSE(store.find_session("s-alice-2"));
+  auto refresh = store.find_refresh_token("r-f-alice");
+  REQUIRE(refresh);
+  CHECK(refresh->revoked_at == now + 5);
+  CHECK(refresh->family.revoked_at == now + 5);
+  CHECK(store.access_token_state("jti-f-alice")->revoked);
+  CHECK(store.access_token_state("jti-alice-loose")->revoked);
+  // API keys stay.
+  auto key = store.find_api_key("k-alice");
+  REQUIRE(key);
+  CHECK_FALSE(key->revoked_at);
+  // bob is untouched.
+  CHECK(store.find_session("s-bob"));
+  CHECK_FALSE(store.find_refresh_token("r-f-bob")->family.revoked_at);
+  CHECK_FALSE(store.access_token_state("jti-f-bob")->revoked);
+}
+
+TEST_CASE("end_user_sign_ins keeps the one session it is told to keep (the /account session that turned two-step on)") {
+  TempDir dir;
+  auto opened = open_store(dir.file("plugauth.db"));
+  Store& store = store_with_client(opened);
+  const int64_t now = 1'700'000'000;
+  seed_signed_in_users(store, now);
+
+  const auto [families, sessions] = store.end_user_sign_ins("u-alice", now, std::string("s-alice-2"));
+  CHECK(families == 1);
+  CHECK(sessions == 1);
+  CHECK_FALSE(store.find_session("s-alice-1"));
+  CHECK(store.find_session("s-alice-2"));
+  // Another user's session id to keep keeps nothing of alice's and ends nothing of bob's.
+  store.end_user_sign_ins("u-alice", now, std::string("s-bob"));
+  CHECK_FALSE(store.find_session("s-alice-2"));
+  CHECK(store.find_session("s-bob"));
+}
+
+TEST_CASE("delete_unused_clients removes expired unused registrations and idle metadata-document clients only") {
+  TempDir dir;
+  const std::string path = dir.file("plugauth.db");
+  auto opened = open_store(path);
+  Store& store = store_with_client(opened);  // c1: an operator client
+  const int64_t now = 1'700'000'000;
+  auto client = [&](const std::string& id, const std::string& registration, std::optional<int64_t> expires_at) {
+    plugauth::store::ClientRecord c;
+    c.client_id = id;
+    c.name = id;
+    c.is_public = true;
+    c.redirect_uris = {"http://127.0.0.1/cb"};
+    c.registration = registration;
+    c.created_at = now;
+    c.expires_at = expires_at;
+    if (registration == "metadata_document") store.upsert_metadata_document_client(c);
+    else REQUIRE(store.insert_client(c));
+  };
+  client("dyn-expired", "dynamic", now + 100);
+  client("dyn-live", "dynamic", now + 100'000);
+  client("dyn-expired-with-grant", "dynamic", now + 100);
+  client("https://idle.example/doc", "metadata_document", std::nullopt);
+  client("https://granted.example/doc", "metadata_document", std::nullopt);
+  store.insert_family_with_access_token(
+      plugauth::store::GrantFamily{"f1", "dyn-expired-with-grant", "", "read", "", now, {}},
+      AccessTokenRecord{"jti-1", "f1", "dyn-expired-with-grant", "", now, now + 900});
+  store.insert_family_with_access_token(
+      plugauth::store::GrantFamily{"f2", "https://granted.example/doc", "", "read", "", now, {}},
+      AccessTokenRecord{"jti-2", "f2", "https://granted.example/doc", "", now, now + 900});
+
+  // Within the retention nothing goes.
+  CHECK(store.delete_unused_clients(now + 99, 86400) == 0);
+  CHECK(store.delete_unused_clients(now + 100, 86400) == 1);  // dyn-expired
+  CHECK_FALSE(store.find_client("dyn-expired"));
+  CHECK(store.delete_unused_clients(now + 86400, 86400) == 1);  // the idle document client
+  CHECK_FALSE(store.find_client("https://idle.example/doc"));
+  for (const char* kept : {"c1", "dyn-live", "dyn-expired-with-grant", "https://granted.example/doc"}) {
+    INFO(kept);
+    CHECK(store.find_client(kept));
+  }
 }
