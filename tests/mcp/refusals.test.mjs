@@ -130,18 +130,18 @@ describe('resources (RFC 8707) with two MCP servers configured', () => {
     assert.equal((await r.json()).error, 'invalid_token');
   });
 
-  test('resource not configured at /authorize → redirect to the client with error=invalid_target and state', async () => {
+  // A self-registered client's errors before approval are a page, never a
+  // redirect (SPEC §8.8, RFC 9700 §4.11.2: no open redirector).
+  test('resource not configured at /authorize for a registered client → 400 page naming invalid_target, no redirect', async () => {
     const { challenge } = await pkce();
     const r = await get(authorizeUrl(stack.pa, {
       clientId, redirectUri, challenge, resource: 'http://127.0.0.1:1/not-configured', state: 'keep-me',
     }));
     assertNo5xx(r.status, '/authorize');
-    assert.ok([302, 303].includes(r.status), `expected a redirect, got ${r.status}: ${await r.text()}`);
-    const loc = new URL(r.headers.get('location'));
-    assert.equal(`${loc.origin}${loc.pathname}`, redirectUri);
-    assert.equal(loc.searchParams.get('error'), 'invalid_target');
-    assert.equal(loc.searchParams.get('state'), 'keep-me');
-    assert.equal(loc.searchParams.get('iss'), stack.pa.issuer);
+    const body = await r.text();
+    assert.equal(r.status, 400, `expected an error page, got ${r.status}: ${body}`);
+    assert.equal(r.headers.get('location'), null);
+    assert.match(body, /invalid_target/);
   });
 
   test('resource not configured at /token → 400 invalid_target', async () => {

@@ -180,9 +180,13 @@ class Daemon:
 
     # --- HTTP -----------------------------------------------------------------
 
-    def verify(self, access_token, **params):
-        return requests.get(self.url("/verify"), params=params,
-                            headers={"Authorization": f"Bearer {access_token}"}, timeout=10)
+    def verify(self, access_token, uri="/", **params):
+        """GET /verify as a proxy asks it: for the original URI `uri` (None: none named;
+        with route rules configured, such a request is refused, SPEC §8.14)."""
+        headers = {"Authorization": f"Bearer {access_token}"}
+        if uri is not None:
+            headers["X-Original-URI"] = uri
+        return requests.get(self.url("/verify"), params=params, headers=headers, timeout=10)
 
     def token(self, data=None, auth=None, json_body=None, **kw):
         return requests.post(self.url("/token"), data=data, json=json_body, auth=auth, timeout=10, **kw)
