@@ -578,3 +578,25 @@ TEST_CASE("re-inserting a key replaces it, also across kinds, and clear empties 
   CHECK(cache.find("k") == 0);
   CHECK(cache.size(Kind::Valid) == 0);
 }
+
+// --- trusted_proxies / metrics_from ranges -----------------------------------
+
+TEST_CASE("an address matcher holds exactly its ranges, with IPv4-mapped IPv6 read as IPv4") {
+  const AddressMatcher m({"127.0.0.0/8", "::1/128", "10.1.0.0/16", "2001:db8::/32", "not-an-address", "10.0.0.0/99"});
+  CHECK(m.contains("127.0.0.1"));
+  CHECK(m.contains("127.255.255.254"));
+  CHECK(m.contains("::ffff:127.0.0.1"));
+  CHECK(m.contains("::1"));
+  CHECK(m.contains("10.1.200.3"));
+  CHECK(m.contains("2001:db8:ffff::1"));
+  CHECK_FALSE(m.contains("128.0.0.1"));
+  CHECK_FALSE(m.contains("10.2.0.1"));
+  CHECK_FALSE(m.contains("::2"));
+  CHECK_FALSE(m.contains("2001:db9::1"));
+  CHECK_FALSE(m.contains("::127.0.0.1"));  // IPv4-compatible is not IPv4-mapped
+  CHECK_FALSE(m.contains("localhost"));
+  CHECK_FALSE(m.contains(""));
+  CHECK_FALSE(m.contains("127.0.0.1 "));
+  CHECK_FALSE(m.contains("0x7f.0.0.1"));
+  CHECK_FALSE(m.contains("10.0.0.1"));  // the /99 entry was skipped, not read as /0
+}
