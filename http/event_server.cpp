@@ -640,13 +640,22 @@ bool EventServer::process_buffered_request(Connection& conn, size_t request_end,
   }
   MemoryStream strm(conn, head, conn.out);
   bool connection_closed = false;
-  const std::function<void(httplib::Request&)> keep_raw = [head](httplib::Request& r) {
+  const std::function<void(httplib::Request&)> keep_raw = [this, head](httplib::Request& r) {
     restore_raw_fields(head, r.headers);
+    resolve_client_address(r);
   };
   const bool ok = process_request(strm, conn.remote_addr, conn.remote_port, conn.local_addr, conn.local_port,
                                   last, connection_closed, keep_raw);
   close_after = !ok || connection_closed || last;
   return ok;
+}
+
+void EventServer::resolve_client_address(httplib::Request& req) const {
+  if (!trusted_ || req.path == fast_path_) return;
+  std::vector<std::string_view> forwarded_for;
+  auto range = req.headers.equal_range("X-Forwarded-For");
+  for (auto it = range.first; it != range.second; ++it) forwarded_for.emplace_back(it->second);
+  if (auto client = client_address(req.remote_addr, forwarded_for, *trusted_)) req.remote_addr = std::move(*client);
 }
 
 void EventServer::serve_handed_off(std::shared_ptr<Connection> conn) {
@@ -664,8 +673,9 @@ void EventServer::serve_handed_off(std::shared_ptr<Connection> conn) {
     const bool last = ++conn->requests >= keep_alive_max_count_ || conn->close_after_write;
     bool connection_closed = false;
     strm.start_head();
-    const std::function<void(httplib::Request&)> keep_raw = [&strm](httplib::Request& r) {
+    const std::function<void(httplib::Request&)> keep_raw = [this, &strm](httplib::Request& r) {
       restore_raw_fields(strm.head(), r.headers);
+      resolve_client_address(r);
     };
     const bool ok = process_request(strm, conn->remote_addr, conn->remote_port, conn->local_addr,
                                     conn->local_port, last, connection_closed, keep_raw);

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "http/address_matcher.h"
 #include "http/plain_get.h"
 
 namespace plugauth::http {
@@ -57,6 +58,18 @@ class EventServer : public httplib::Server {
     fast_handler_ = std::move(handler);
   }
 
+  // Behind a reverse proxy every peer is the proxy. For a request from one
+  // of `cidrs` (trusted_proxies), the client's address as
+  // http/address_matcher.h client_address() reads X-Forwarded-For replaces
+  // the peer's in Request::remote_addr, so throttling, the audit log and the
+  // access log see the client (SPEC §8.9). Not for the fast lane's path
+  // (/verify), which judges every forwarded field itself. An unreadable
+  // X-Forwarded-For leaves the proxy's address: every such request then
+  // shares one throttle budget. Set before run().
+  void set_trusted_proxies(const std::vector<std::string>& cidrs) {
+    trusted_ = std::make_unique<AddressMatcher>(cidrs);
+  }
+
   // Binds and listens; the error names why.
   Status bind(const std::string& host, int port);
   int bound_port() const { return bound_port_; }
@@ -74,6 +87,10 @@ class EventServer : public httplib::Server {
   void serve_handed_off(std::shared_ptr<Connection> conn);  // on a worker thread
   bool process_buffered_request(Connection& conn, size_t request_end, bool& close_after);
 
+  // Request::remote_addr := the client's address (set_trusted_proxies).
+  void resolve_client_address(httplib::Request& req) const;
+
+  std::unique_ptr<AddressMatcher> trusted_;
   size_t worker_threads_ = 64;
   std::string fast_path_;
   FastHandler fast_handler_;

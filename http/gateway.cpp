@@ -84,7 +84,12 @@ struct GatewayHandler {
       }
       e.api_path = d.path;
       e.status = d.status;
-      e.client_ip = std::string(req.remote_addr);
+      // The client behind a trusted proxy, as every other log line names it.
+      std::vector<std::string_view> forwarded_for;
+      for (const auto& [name, value] : req.headers)
+        if (iequals(name, "X-Forwarded-For")) forwarded_for.push_back(value);
+      const std::string peer(req.remote_addr);
+      e.client_ip = client_address(peer, forwarded_for, trusted).value_or(peer);
       e.detail = d.audit_detail;
       deps.audit.push(std::move(e));
     }

@@ -69,6 +69,7 @@ struct HttpServer::Impl {
 
 void HttpServer::Impl::configure() {
   svr.set_worker_threads(static_cast<size_t>(deps.config.worker_threads));
+  svr.set_trusted_proxies(deps.config.trusted_proxies);
   svr.set_payload_max_length(kMaxBodyBytes);
   svr.set_read_timeout(kIoTimeoutSeconds, 0);
   svr.set_write_timeout(kIoTimeoutSeconds, 0);
