@@ -89,16 +89,19 @@ class OAuthRoutes {
     const std::string token = (*params)["token"];
     if (token.empty()) return send_oauth_error(res, kInvalidRequest.with("token is required"));
     const int64_t now = ctx_.clock.now();
+    bool revoked = false;
     if (auto parsed = ctx_.crypto.parse_token(token); parsed && parsed->type == TokenType::RefreshToken) {
       auto record = ctx_.store.find_refresh_token(parsed->id);
       if (record && record->family.client_id == client->client_id &&
           constant_time_equal(record->token_hash, ctx_.crypto.hash_secret(token)))
-        ctx_.store.revoke_family(record->family_id, now, "revoked by the client");
+        revoked = ctx_.store.revoke_family(record->family_id, now, "revoked by the client");
     } else if (auto jti = access_token_jti(token); jti) {
       auto state = ctx_.store.access_token_state(*jti);
-      if (state && state->client_id == client->client_id) ctx_.store.revoke_access_token(*jti, now);
+      if (state && state->client_id == client->client_id) revoked = ctx_.store.revoke_access_token(*jti, now);
     }
-    ctx_.verifier.invalidate();
+    // SPEC §8.13: a revoke that revokes nothing changes nothing; a stranger's
+    // revokes of made-up tokens must not empty the verify cache.
+    if (revoked) ctx_.verifier.invalidate();
     res.status = 200;
     res.set_content("{}", "application/json");
   }

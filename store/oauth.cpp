@@ -295,10 +295,10 @@ bool Store::revoke_access_token(const std::string& jti, int64_t now) {
     SQLite::Statement st(db, "UPDATE access_tokens SET revoked_at = ? WHERE jti = ? AND revoked_at IS NULL");
     st.bind(1, now);
     st.bind(2, jti);
-    st.exec();
-    if (!family.empty()) revoke_family_in(db, family, now, "access token revoked");
+    bool changed = st.exec() > 0;
+    if (!family.empty()) changed = revoke_family_in(db, family, now, "access token revoked") || changed;
     tx.commit();
-    return true;
+    return changed;
   });
 }
 

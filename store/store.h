@@ -346,7 +346,8 @@ class Store {
   std::optional<AccessTokenState> access_token_state(const std::string& jti);
   // Revokes the family and everything in it. Returns false if none.
   bool revoke_family(const std::string& family_id, int64_t now, const std::string& reason);
-  // Revokes the access token and, if it has one, its family.
+  // Revokes the access token and, if it has one, its family. Returns false
+  // if nothing was left to revoke.
   bool revoke_access_token(const std::string& jti, int64_t now);
   // Every grant of a user or a client. Returns how many families.
   int revoke_user_grants(const std::string& user_id, int64_t now);

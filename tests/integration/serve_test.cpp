@@ -834,3 +834,45 @@ TEST_CASE("520 garbage batches leave a cached token cached: what does not parse 
   CHECK(verify_hits());
   CHECK(metric(*daemon, "plugauth_verify_cache_evictions_total") == 0);
 }
+
+TEST_CASE("revokes that revoke nothing leave the verify cache alone (SPEC 8.13)") {
+  auto daemon = Daemon::start();
+  auto created = daemon->cli({"client", "add", "--name", "backend", "--grant", "client_credentials", "--scope",
+                              "read", "--json"});
+  REQUIRE(created.exit_code == 0);
+  const auto client = parse_one_json(created.out);
+  httplib::Client http("127.0.0.1", daemon->port());
+  http.set_basic_auth(client->get("client_id").get<std::string>(), client->get("client_secret").get<std::string>());
+  auto minted = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
+  REQUIRE(minted);
+  REQUIRE(minted->status == 200);
+  const std::string token = parse_one_json(minted->body)->get("access_token").get<std::string>();
+  auto verify_hits = [&] {
+    const long long before = metric(*daemon, "plugauth_verify_cache_hits_total");
+    auto res = daemon->get("/verify", {{"Authorization", "Bearer " + token}});
+    return res && res->status == 200 && metric(*daemon, "plugauth_verify_cache_hits_total") == before + 1;
+  };
+  REQUIRE(eventually(
+      [&] {
+        if (!verify_hits()) return false;
+        std::this_thread::sleep_for(500ms);
+        return verify_hits();
+      },
+      10s));
+  // 50 revokes of nothing: made-up strings, and a token of another shape.
+  for (int i = 0; i < 50; ++i) {
+    auto res = http.Post("/revoke", "token=made-up-" + std::to_string(i), "application/x-www-form-urlencoded");
+    REQUIRE(res);
+    CHECK(res->status == 200);
+  }
+  std::this_thread::sleep_for(500ms);  // the housekeeper's poll interval, twice: it would have noticed a change
+  CHECK(verify_hits());
+
+  // A real revoke does reach /verify.
+  auto revoked = http.Post("/revoke", "token=" + token, "application/x-www-form-urlencoded");
+  REQUIRE(revoked);
+  CHECK(revoked->status == 200);
+  auto after = daemon->get("/verify", {{"Authorization", "Bearer " + token}});
+  REQUIRE(after);
+  CHECK(after->status == 401);
+}
