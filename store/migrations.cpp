@@ -235,6 +235,13 @@ ALTER TABLE users ADD COLUMN unlocked_at INTEGER NOT NULL DEFAULT 0;
 )SQL"},
       {5, "client_credentials only for operator clients with an explicit scope", kWithdrawClientCredentialsSql,
        kClientCredentialsLossesSql},
+      // 6: reserved (sign-in sessions, another branch).
+      {7, "resource servers: clients that may introspect every token", R"SQL(
+-- SPEC §3 /introspect (issue 18): set only by `plugauth client add --introspect`;
+-- every existing client starts without it, so a client that could read any
+-- token's answer before this version now learns only about its own tokens.
+ALTER TABLE clients ADD COLUMN introspect INTEGER NOT NULL DEFAULT 0 CHECK (introspect IN (0, 1));
+)SQL"},
   };
   return all;
 }
