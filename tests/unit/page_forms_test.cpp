@@ -205,7 +205,7 @@ TEST_CASE("a pair without '=' is a nameless cookie and names nothing") {
   CHECK(reading.cookies.session.empty());
 }
 
-TEST_CASE("cookie values are read up to the next ';', '=' included") {
+TEST_CASE("cookie values are read up to the next semicolon, equals signs included") {
   auto reading = read_page_cookies({"a=1;plugauth_csrf=ab=cd==;plugauth_session= spaced ;b"}, kHttp);
   CHECK(reading.repeated_name.empty());
   CHECK(reading.cookies.pre_session == "ab=cd==");
