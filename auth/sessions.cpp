@@ -1,7 +1,5 @@
 #include "auth/sessions.h"
 
-#include <sodium.h>
-
 #include "auth/base64url.h"
 
 namespace plugauth {
@@ -36,19 +34,6 @@ void Sessions::destroy(const std::string& cookie) {
     store_.delete_session(parsed->id);
 }
 
-std::string Sessions::new_csrf_binding() { return base64url_encode(random_.bytes(24)); }
-
-std::string Sessions::csrf_token(const std::string& binding) const {
-  unsigned char mac[32];
-  const std::string input = "csrf:" + binding;
-  crypto_generichash(mac, sizeof mac, reinterpret_cast<const unsigned char*>(input.data()), input.size(),
-                     csrf_key_.data(), SecretKey::kSize);
-  return base64url_encode(std::string_view(reinterpret_cast<char*>(mac), sizeof mac));
-}
-
-bool Sessions::csrf_valid(const std::string& binding, const std::string& presented) const {
-  if (binding.size() < 16 || presented.empty()) return false;
-  return constant_time_equal(csrf_token(binding), presented);
-}
+std::string Sessions::new_pre_session_cookie() { return base64url_encode(random_.bytes(24)); }
 
 }  // namespace plugauth

@@ -1,10 +1,10 @@
-// Browser sessions for /authorize and /account, and CSRF tokens.
+// Browser sessions for /authorize and /account.
 //
 // A session is an opaque token (type "pax") in an HttpOnly cookie; the
-// database keeps only its keyed hash. CSRF uses a signed double-submit
-// cookie: a random `plugauth_csrf` cookie, and in every form a MAC of it
-// under a key derived from the master key. A cross-site form cannot read the
-// cookie, so cannot compute the field (SPEC §8.8).
+// database keeps only its keyed hash. The forms' anti-forgery rule (which
+// cookie a form is bound to, the cookie names) is auth/page_forms.h; this
+// class holds its key, derived from the master key, and mints the random
+// pre-session cookie (SPEC §8.8).
 #pragma once
 
 #include <optional>
@@ -19,8 +19,6 @@ namespace plugauth {
 class Sessions {
  public:
   static constexpr int64_t kLifetimeSeconds = 12 * 3600;
-  static constexpr const char* kSessionCookie = "plugauth_session";
-  static constexpr const char* kCsrfCookie = "plugauth_csrf";
 
   Sessions(store::Store& store, const CryptoKeys& crypto, const Clock& clock, Random& random);
 
@@ -30,9 +28,10 @@ class Sessions {
   std::optional<store::UserRecord> resolve(const std::string& cookie) const;
   void destroy(const std::string& cookie);
 
-  std::string new_csrf_binding();
-  std::string csrf_token(const std::string& binding) const;
-  bool csrf_valid(const std::string& binding, const std::string& presented) const;
+  // A fresh value for the pre-session cookie (random, base64url).
+  std::string new_pre_session_cookie();
+  // The key of the forms' tokens (auth/page_forms.h).
+  const SecretKey& form_key() const { return csrf_key_; }
 
  private:
   store::Store& store_;

@@ -4,6 +4,7 @@
 
 #include "auth/base64url.h"
 #include "auth/clients.h"
+#include "auth/introspection.h"
 #include "auth/scopes.h"
 #include "auth/sign_ins.h"
 #include "cli/format.h"
@@ -29,6 +30,7 @@ picojson::object client_json(const store::ClientRecord& c) {
   ScopeSet grants = parse_scopes(c.grant_types);
   o["grant_types"] = strings(std::vector<std::string>(grants.begin(), grants.end()));
   o["registration"] = picojson::value(c.registration);
+  o["introspect"] = picojson::value(is_resource_server(c));
   o["created_at"] = picojson::value(iso_time(c.created_at));
   o["expires_at"] = json_time(c.expires_at);
   return o;
@@ -36,7 +38,8 @@ picojson::object client_json(const store::ClientRecord& c) {
 
 void print_client_text(std::ostream& os, const store::ClientRecord& c) {
   os << c.client_id << "  " << c.name << (c.is_public ? "  public" : "  confidential")
-     << "  scope=" << c.scope.value_or("(any)") << "  grants=" << c.grant_types << "  " << c.registration << "\n";
+     << "  scope=" << c.scope.value_or("(any)") << "  grants=" << c.grant_types << "  " << c.registration
+     << (is_resource_server(c) ? "  introspect" : "") << "\n";
   for (const auto& u : c.redirect_uris) os << "    redirect " << u << "\n";
 }
 
@@ -61,7 +64,10 @@ int client_add(Invocation& inv) {
     if (!valid_name(id)) return usage_error(inv, "--chatgpt-callback takes a GPT or plugin id such as g-abc123");
     for (auto& u : chatgpt_callback_uris(id)) uris.push_back(u);
   }
-  if (uris.empty() && !client_credentials)
+  // SPEC §3 /introspect: a resource server that may introspect every token,
+  // API keys and service tokens included. It needs no redirect URI.
+  const bool introspect = inv.has("introspect");
+  if (uris.empty() && !client_credentials && !introspect)
     return usage_error(inv, "client add needs at least one --redirect-uri or --chatgpt-callback");
   for (const auto& u : uris)
     if (!is_acceptable_redirect_uri(u))
@@ -71,6 +77,9 @@ int client_add(Invocation& inv) {
   const bool is_public = inv.has("public");
   if (client_credentials && is_public)
     return usage_error(inv, "--grant client_credentials needs a confidential client (it cannot be --public)");
+  if (introspect && is_public)
+    return usage_error(inv, "--introspect needs a confidential client (it cannot be --public): /introspect "
+                            "authenticates the caller with its secret");
   if (client_credentials && !*scope)
     return usage_error(inv,
                        "--grant client_credentials needs an explicit --scope \"a b\" (its tokens have no user, so "
@@ -86,6 +95,7 @@ int client_add(Invocation& inv) {
     c.redirect_uris = uris;
     c.scope = *scope;
     c.grant_types = join_scopes(grants);
+    c.introspect = introspect;
     c.created_at = app.clock.now();
     std::string secret;
     if (!is_public) {
@@ -104,9 +114,11 @@ int client_add(Invocation& inv) {
       if (!is_public) *inv.out << "client_secret: " << secret << "\n";
       for (const auto& u : uris) *inv.out << "redirect_uri:  " << u << "\n";
       *inv.out << "grant_types:   " << c.grant_types << "\n";
+      if (introspect) *inv.out << "introspect:    every token (a resource server)\n";
       *inv.err << "plugauth: " << (is_public ? "public client (PKCE required)" : "the secret is shown only now; store it")
-               << (uris.empty() ? ". Next: POST /token with grant_type=client_credentials and this id and secret"
-                                : ". Next: plugauth manifest --type oauth --client " + c.client_id)
+               << (!uris.empty()          ? ". Next: plugauth manifest --type oauth --client " + c.client_id
+                   : client_credentials ? ". Next: POST /token with grant_type=client_credentials and this id and secret"
+                                        : ". Next: POST /introspect with this id and secret")
                << "\n";
     }
     return kExitOk;
@@ -305,7 +317,8 @@ void register_client_commands(Cli& cli) {
             {"scope", "\"a b\"", "scopes the client may request (default: any known scope)"},
             {"public", "", "a public client: no secret, PKCE required"},
             {"grant", "client_credentials",
-             "also let the client act for itself (needs --scope; then --redirect-uri is optional)"}},
+             "also let the client act for itself (needs --scope; then --redirect-uri is optional)"},
+            {"introspect", "", "a resource server: may introspect every token (then --redirect-uri is optional)"}},
            0, 0, client_add});
   cli.add({{"client", "list"}, "", "list OAuth clients", {}, 0, 0, client_list});
   cli.add({{"client", "show"}, "ID", "show one client", {}, 1, 1, client_show});

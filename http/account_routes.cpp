@@ -22,38 +22,48 @@ std::string day(int64_t t) { return format_utc(t, "%Y-%m-%d"); }
 class AccountRoutes {
  public:
   AccountRoutes(OAuthContext& ctx, Sessions& sessions)
-      : ctx_(ctx), sessions_(sessions), secure_(ctx.config.issuer.rfind("https://", 0) == 0) {}
+      : ctx_(ctx), sessions_(sessions), cookie_names_(page_cookie_names(ctx.config.issuer)) {}
 
-  void get(const httplib::Request& req, httplib::Response& res) { render(req, res, "", "", 200); }
+  void get(const httplib::Request& req, httplib::Response& res) {
+    auto cookies = http::page_cookies_or_refuse(req, res, cookie_names_);
+    if (!cookies) return;
+    render(*cookies, res, "", "", 200);
+  }
 
   // Codes guessed against a signed-in session (turning two-step sign-in
   // off) are throttled like sign-ins of the account.
   static std::string code_key(const std::string& user_id) { return "totp:" + user_id; }
 
+  // Every action, sign-in and sign-out included, runs only for a form the
+  // anti-forgery rule accepts (auth/page_forms.h); a refused one gets a 403
+  // and a fresh page bound to this browser's cookies.
   void post(const httplib::Request& req, httplib::Response& res) {
+    if (!http::page_cookies_or_refuse(req, res, cookie_names_)) return;
     auto form = http::body_params(req);
     if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
-    if (!sessions_.csrf_valid(http::cookie(req, Sessions::kCsrfCookie), (*form)["csrf"]))
-      return http::send_page(res, 403, pages::form_expired_page());
+    auto check = check_form(http::cookie_headers(req), (*form)["csrf"], cookie_names_, sessions_.form_key());
+    if (check.verdict == FormVerdict::RepeatedCookie)
+      return http::send_page(res, 400, pages::repeated_cookie_page(check.repeated_name));
+    if (!check.accepted()) return render(check.cookies, res, pages::kFormExpiredMessage, "", 403);
+    const PageCookies& cookies = check.cookies;
     const std::string action = (*form)["action"];
     if (action == "login") {
       auto user = check_login(ctx_, (*form)["username"], (*form)["password"], (*form)["totp"], req.remote_addr,
                               req.path);
       if (!user) {
         if (user.error().retry_after > 0) res.set_header("Retry-After", std::to_string(user.error().retry_after));
-        return render(req, res, user.error().message, "", user.error().status);
+        return render(cookies, res, user.error().message, "", user.error().status);
       }
-      res.set_header("Set-Cookie",
-                     http::set_cookie(Sessions::kSessionCookie, sessions_.create(user->id), secure_, Sessions::kLifetimeSeconds));
+      res.set_header("Set-Cookie", http::set_cookie(cookie_names_.session, sessions_.create(user->id),
+                                                    cookie_names_.secure, Sessions::kLifetimeSeconds));
       return see_other(res);
     }
-    const std::string session = http::cookie(req, Sessions::kSessionCookie);
-    auto user = sessions_.resolve(session);
-    if (!user) return render(req, res, "Your session ended; sign in again.", "", 401);
+    auto user = sessions_.resolve(cookies.session);
+    if (!user) return render(cookies, res, "Your session ended; sign in again.", "", 401);
     const int64_t now = ctx_.clock.now();
     if (action == "logout") {
-      sessions_.destroy(session);
-      res.set_header("Set-Cookie", http::set_cookie(Sessions::kSessionCookie, "", secure_, -1));
+      sessions_.destroy(cookies.session);
+      res.set_header("Set-Cookie", http::set_cookie(cookie_names_.session, "", cookie_names_.secure, -1));
       return see_other(res);
     }
     if (action == "create") {
@@ -61,7 +71,7 @@ class AccountRoutes {
       size_t active = 0;
       for (const auto& k : ctx_.store.api_keys(user->name))
         if (!k.revoked_at) ++active;
-      if (active >= kMaxKeysPerUser) return render(req, res, "You have too many keys; revoke one first.", "", 400);
+      if (active >= kMaxKeysPerUser) return render(cookies, res, "You have too many keys; revoke one first.", "", 400);
       auto minted = ctx_.crypto.mint_token(TokenType::ApiKey, ctx_.random);
       store::ApiKeyRecord rec;
       rec.key_id = minted.id;
@@ -72,36 +82,36 @@ class AccountRoutes {
       rec.created_at = now;
       ctx_.store.insert_api_key(rec);
       ctx_.audit.push({now, "key_created", user->id, "", rec.key_id, "/account", 200, req.remote_addr, "self-service"});
-      return render(req, res, "", minted.token, 200);
+      return render(cookies, res, "", minted.token, 200);
     }
     if (action == "revoke") {
       auto key = ctx_.store.find_api_key((*form)["key_id"]);
-      if (!key || key->user_id != user->id) return render(req, res, "No such key.", "", 404);
+      if (!key || key->user_id != user->id) return render(cookies, res, "No such key.", "", 404);
       ctx_.store.revoke_api_key(key->key_id, now);
       ctx_.verifier.invalidate();
       ctx_.audit.push({now, "key_revoked", user->id, "", key->key_id, "/account", 200, req.remote_addr, "self-service"});
       return see_other(res);
     }
     if (action == "totp_start") {
-      if (user->mfa) return render(req, res, "Two-step sign-in is already on.", "", 400);
+      if (user->mfa) return render(cookies, res, "Two-step sign-in is already on.", "", 400);
       const TotpSetup setup = new_totp_setup(ctx_.random, ctx_.config.issuer, *user);
       pages::TwoStepView view;
       view.setup_secret = setup.secret_base32;
       view.setup_uri = setup.otpauth_uri;
       view.setup_token = seal_pending_totp(ctx_.crypto, ctx_.random, user->id, setup.secret, now);
-      return render(req, res, "", "", 200, &view);
+      return render(cookies, res, "", "", 200, &view);
     }
     if (action == "totp_confirm") {
-      if (user->mfa) return render(req, res, "Two-step sign-in is already on.", "", 400);
+      if (user->mfa) return render(cookies, res, "Two-step sign-in is already on.", "", 400);
       auto secret = open_pending_totp(ctx_.crypto, user->id, (*form)["setup"], now);
-      if (!secret) return render(req, res, "The setup expired or was changed; start again.", "", 400);
+      if (!secret) return render(cookies, res, "The setup expired or was changed; start again.", "", 400);
       auto step = totp::accepted_step(*secret, (*form)["totp"], now, -1);
       if (!step) {
         pages::TwoStepView view;
         view.setup_secret = totp::base32(*secret);
         view.setup_uri = totp_uri_for(ctx_.config.issuer, *user, *secret);
         view.setup_token = (*form)["setup"];
-        return render(req, res, "That code is not the one the app shows now; check the phone's clock and try again.",
+        return render(cookies, res, "That code is not the one the app shows now; check the phone's clock and try again.",
                       "", 400, &view);
       }
       ctx_.store.set_user_totp(user->id, seal_totp_secret(ctx_.crypto, ctx_.random, user->id, *secret), now);
@@ -113,13 +123,13 @@ class AccountRoutes {
       if (!user->mfa) return see_other(res);
       if (auto wait = ctx_.throttle.blocked(code_key(user->id), kAccountFailureLimit)) {
         res.set_header("Retry-After", std::to_string(*wait));
-        return render(req, res, "Too many wrong codes. Try again in " + std::to_string(*wait) + " seconds.", "", 429);
+        return render(cookies, res, "Too many wrong codes. Try again in " + std::to_string(*wait) + " seconds.", "", 429);
       }
       if (!check_totp(ctx_.crypto, ctx_.store, ctx_.clock, user->id, (*form)["totp"])) {
         ctx_.throttle.record_failure(code_key(user->id), kAccountFailureLimit);
         ctx_.audit.push({now, "mfa_disable_failed", user->id, "", "", "/account", 401, req.remote_addr,
                          "wrong or reused authenticator code"});
-        return render(req, res, "That code is wrong or was already used.", "", 401);
+        return render(cookies, res, "That code is wrong or was already used.", "", 401);
       }
       ctx_.throttle.record_success(code_key(user->id));
       ctx_.store.set_user_totp(user->id, std::nullopt, now);
@@ -135,15 +145,10 @@ class AccountRoutes {
     res.set_redirect("/account", 303);
   }
 
-  void render(const httplib::Request& req, httplib::Response& res, const std::string& message,
-              const std::string& new_key, int status, const pages::TwoStepView* setup = nullptr) {
-    std::string binding = http::cookie(req, Sessions::kCsrfCookie);
-    if (binding.size() < 16) {
-      binding = sessions_.new_csrf_binding();
-      res.set_header("Set-Cookie", http::set_cookie(Sessions::kCsrfCookie, binding, secure_, 86400));
-    }
-    const std::string csrf = sessions_.csrf_token(binding);
-    auto user = sessions_.resolve(http::cookie(req, Sessions::kSessionCookie));
+  void render(PageCookies cookies, httplib::Response& res, const std::string& message, const std::string& new_key,
+              int status, const pages::TwoStepView* setup = nullptr) {
+    const std::string csrf = http::page_form_token(cookies, cookie_names_, sessions_, res);
+    auto user = sessions_.resolve(cookies.session);
     if (!user) return http::send_page(res, status, pages::login_page("/account", {{"csrf", csrf}}, nullptr, message));
     std::vector<pages::KeyView> keys;
     for (const auto& k : ctx_.store.api_keys(user->name)) {
@@ -158,7 +163,7 @@ class AccountRoutes {
 
   OAuthContext& ctx_;
   Sessions& sessions_;
-  const bool secure_;
+  const PageCookieNames cookie_names_;
 };
 
 }  // namespace

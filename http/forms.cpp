@@ -2,7 +2,9 @@
 
 #include <httplib.h>
 
+#include "auth/sessions.h"
 #include "common/json.h"
+#include "http/pages.h"
 
 namespace plugauth::http {
 
@@ -50,21 +52,11 @@ Result<Params> body_params(const httplib::Request& req) {
   return make_error("the body must be application/x-www-form-urlencoded or application/json");
 }
 
-std::string cookie(const httplib::Request& req, const std::string& name) {
-  const std::string header = req.get_header_value("Cookie");
-  size_t pos = 0;
-  while (pos < header.size()) {
-    size_t end = header.find(';', pos);
-    if (end == std::string::npos) end = header.size();
-    std::string item = header.substr(pos, end - pos);
-    pos = end + 1;
-    size_t b = item.find_first_not_of(' ');
-    if (b == std::string::npos) continue;
-    item = item.substr(b);
-    auto eq = item.find('=');
-    if (eq != std::string::npos && item.substr(0, eq) == name) return item.substr(eq + 1);
-  }
-  return "";
+std::vector<std::string_view> cookie_headers(const httplib::Request& req) {
+  std::vector<std::string_view> out;
+  auto range = req.headers.equal_range("Cookie");
+  for (auto it = range.first; it != range.second; ++it) out.emplace_back(it->second);
+  return out;
 }
 
 std::string set_cookie(const std::string& name, const std::string& value, bool secure, long max_age) {
@@ -88,6 +80,23 @@ void send_page(httplib::Response& res, int status, const std::string& html) {
   page_headers(res);
   res.status = status;
   res.set_content(html, "text/html; charset=utf-8");
+}
+
+std::optional<PageCookies> page_cookies_or_refuse(const httplib::Request& req, httplib::Response& res,
+                                                  const PageCookieNames& names) {
+  auto reading = read_page_cookies(cookie_headers(req), names);
+  if (reading.repeated_name.empty()) return std::move(reading.cookies);
+  send_page(res, 400, pages::repeated_cookie_page(reading.repeated_name));
+  return std::nullopt;
+}
+
+std::string page_form_token(PageCookies& cookies, const PageCookieNames& names, Sessions& sessions,
+                            httplib::Response& res) {
+  std::string token = form_token(cookies, sessions.form_key());
+  if (!token.empty()) return token;
+  cookies.pre_session = sessions.new_pre_session_cookie();
+  res.set_header("Set-Cookie", set_cookie(names.pre_session, cookies.pre_session, names.secure, 86400));
+  return form_token(cookies, sessions.form_key());
 }
 
 }  // namespace plugauth::http

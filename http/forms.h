@@ -5,14 +5,22 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "auth/page_forms.h"
 #include "common/result.h"
 
 namespace httplib {
 struct Request;
 struct Response;
 }  // namespace httplib
+
+namespace plugauth {
+class Sessions;
+}
 
 namespace plugauth::http {
 
@@ -26,7 +34,9 @@ Result<Params> query_params(const httplib::Request& req);
 // string and number members become parameters; other members are ignored).
 Result<Params> body_params(const httplib::Request& req);
 
-std::string cookie(const httplib::Request& req, const std::string& name);
+// Every Cookie header of the request, as sent, for auth/page_forms.h (the
+// one reader of the page cookies).
+std::vector<std::string_view> cookie_headers(const httplib::Request& req);
 // HttpOnly, SameSite=Lax, Path=/, Secure when `secure`; max_age < 0 deletes.
 std::string set_cookie(const std::string& name, const std::string& value, bool secure, long max_age);
 
@@ -35,5 +45,15 @@ void set_cache_control(httplib::Response& res, const std::string& value);
 
 void page_headers(httplib::Response& res);
 void send_page(httplib::Response& res, int status, const std::string& html);
+
+// The page cookies of a page request, or nullopt after answering 400 for a
+// repeated cookie name (SPEC §8.8: before anything else is read).
+std::optional<PageCookies> page_cookies_or_refuse(const httplib::Request& req, httplib::Response& res,
+                                                  const PageCookieNames& names);
+// The token for the forms of a page shown with `cookies`. A browser with no
+// cookie to bind it to gets a fresh pre-session cookie first (`cookies` then
+// holds it).
+std::string page_form_token(PageCookies& cookies, const PageCookieNames& names, Sessions& sessions,
+                            httplib::Response& res);
 
 }  // namespace plugauth::http

@@ -4,6 +4,7 @@
 
 #include "auth/authorize.h"
 #include "auth/clients.h"
+#include "auth/introspection.h"
 #include "auth/jwt.h"
 #include "auth/login.h"
 #include "common/json.h"
@@ -26,28 +27,32 @@ void send_json_no_store(httplib::Response& res, const picojson::object& body) {
 class OAuthRoutes {
  public:
   OAuthRoutes(OAuthContext& ctx, Sessions& sessions, const TokenEndpoint& endpoint)
-      : ctx_(ctx), sessions_(sessions), endpoint_(endpoint), secure_(ctx.config.issuer.rfind("https://", 0) == 0) {}
+      : ctx_(ctx), sessions_(sessions), endpoint_(endpoint), cookie_names_(page_cookie_names(ctx.config.issuer)) {}
 
   // --- /authorize -----------------------------------------------------------
 
   void authorize_get(const httplib::Request& req, httplib::Response& res) {
+    auto cookies = http::page_cookies_or_refuse(req, res, cookie_names_);
+    if (!cookies) return;
     auto params = http::query_params(req);
     if (!params) return http::send_page(res, 400, pages::error_page("Invalid request", params.error().message));
-    authorize_page(req, res, *params, "");
+    authorize_page(res, *cookies, *params, "");
   }
 
   void authorize_post(const httplib::Request& req, httplib::Response& res) {
+    if (!http::page_cookies_or_refuse(req, res, cookie_names_)) return;
     auto form = http::body_params(req);
     if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
-    if (!sessions_.csrf_valid(http::cookie(req, Sessions::kCsrfCookie), (*form)["csrf"]))
-      return http::send_page(res, 403, pages::form_expired_page());
+    auto check = check_form(http::cookie_headers(req), (*form)["csrf"], cookie_names_, sessions_.form_key());
+    if (!check.accepted()) return refused_form(res, check, *form);
+    PageCookies& cookies = check.cookies;
     auto request = validate_authorization_request(*form, ctx_);
     if (!request) return authorize_error(res, request.error());
     const std::string action = (*form)["action"];
     if (action == "login") return login(req, res, *request, *form);
 
-    auto user = sessions_.resolve(http::cookie(req, Sessions::kSessionCookie));
-    if (!user) return authorize_page(req, res, request->params, "Your session ended; sign in again.");
+    auto user = sessions_.resolve(cookies.session);
+    if (!user) return authorize_page(res, cookies, request->params, "Your session ended; sign in again.");
     if (action == "deny") {
       res.status = 303;
       res.set_redirect(authorization_error_redirect(request->redirect_uri, kAccessDenied, request->state,
@@ -106,7 +111,10 @@ class OAuthRoutes {
     res.set_content("{}", "application/json");
   }
 
-  // RFC 7662, for confidential clients (resource servers).
+  // RFC 7662, for confidential clients. What a token is, and whose, comes
+  // from the lookup; whether this caller may hear it is auth/introspection.h.
+  // Everything it may not hear is {"active": false}, word for word the
+  // answer for a token that does not exist (RFC 7662 §2.2).
   void introspect(const httplib::Request& req, httplib::Response& res) {
     auto params = http::body_params(req);
     if (!params) return send_oauth_error(res, kInvalidRequest.with(params.error().message));
@@ -115,40 +123,48 @@ class OAuthRoutes {
     if (!client) return send_oauth_error(res, client.error());
     const std::string token = (*params)["token"];
     if (token.empty()) return send_oauth_error(res, kInvalidRequest.with("token is required"));
+    picojson::object inactive;
+    inactive["active"] = picojson::value(false);
     picojson::object out;
-    out["active"] = picojson::value(false);
+    IntrospectedToken about;
     const int64_t now = ctx_.clock.now();
     if (auto parsed = ctx_.crypto.parse_token(token); parsed && parsed->type == TokenType::RefreshToken) {
       auto r = ctx_.store.find_refresh_token(parsed->id);
-      if (r && constant_time_equal(r->token_hash, ctx_.crypto.hash_secret(token)) && !r->revoked_at &&
-          !r->family.revoked_at && !r->rotated_at && r->expires_at > now) {
-        out["active"] = picojson::value(true);
-        out["token_type"] = picojson::value("refresh_token");
-        out["scope"] = picojson::value(r->scope);
-        out["client_id"] = picojson::value(r->family.client_id);
-        out["sub"] = picojson::value(r->family.user_id);
-        out["exp"] = picojson::value(static_cast<double>(r->expires_at));
-        out["iat"] = picojson::value(static_cast<double>(r->created_at));
-        if (auto u = ctx_.store.find_user_by_id(r->family.user_id)) out["username"] = picojson::value(u->name);
-      }
-    } else {
-      auto v = ctx_.verifier.verify(token, {}, (*params)["resource"]);
-      if (v.result == VerifyResult::Ok) {
-        const Identity& id = *v.identity;
-        out["active"] = picojson::value(true);
-        out["sub"] = picojson::value(id.subject);
-        out["scope"] = picojson::value(id.scope);
-        out["type"] = picojson::value(credential_type_name(id.type));
-        out["token_type"] = picojson::value(id.type == CredentialType::OAuth || id.type == CredentialType::Client
-                                                ? "access_token"
-                                                : "api_key");
-        if (!id.client.empty()) out["client_id"] = picojson::value(id.client);
-        if (!id.username.empty()) out["username"] = picojson::value(id.username);
-        if (id.expires_at) out["exp"] = picojson::value(static_cast<double>(*id.expires_at));
-        out["jti"] = picojson::value(id.token_id);
-        out["iss"] = picojson::value(ctx_.config.issuer);
-      }
+      if (!r || !constant_time_equal(r->token_hash, ctx_.crypto.hash_secret(token)) || r->revoked_at ||
+          r->family.revoked_at || r->rotated_at || r->expires_at <= now)
+        return send_json_no_store(res, inactive);
+      about = {IntrospectedKind::RefreshToken, r->family.client_id};
+      if (!may_introspect(*client, about)) return send_json_no_store(res, inactive);
+      out["active"] = picojson::value(true);
+      out["token_type"] = picojson::value("refresh_token");
+      out["scope"] = picojson::value(r->scope);
+      out["client_id"] = picojson::value(r->family.client_id);
+      out["sub"] = picojson::value(r->family.user_id);
+      out["exp"] = picojson::value(static_cast<double>(r->expires_at));
+      out["iat"] = picojson::value(static_cast<double>(r->created_at));
+      if (auto u = ctx_.store.find_user_by_id(r->family.user_id)) out["username"] = picojson::value(u->name);
+      return send_json_no_store(res, out);
     }
+    auto v = ctx_.verifier.verify(token, {}, (*params)["resource"]);
+    if (v.result != VerifyResult::Ok) return send_json_no_store(res, inactive);
+    const Identity& id = *v.identity;
+    switch (id.type) {
+      case CredentialType::OAuth:
+      case CredentialType::Client: about = {IntrospectedKind::AccessToken, id.client}; break;
+      case CredentialType::ApiKey: about = {IntrospectedKind::ApiKey, ""}; break;
+      case CredentialType::Service: about = {IntrospectedKind::ServiceToken, ""}; break;
+    }
+    if (!may_introspect(*client, about)) return send_json_no_store(res, inactive);
+    out["active"] = picojson::value(true);
+    out["sub"] = picojson::value(id.subject);
+    out["scope"] = picojson::value(id.scope);
+    out["type"] = picojson::value(credential_type_name(id.type));
+    out["token_type"] = picojson::value(about.kind == IntrospectedKind::AccessToken ? "access_token" : "api_key");
+    if (!id.client.empty()) out["client_id"] = picojson::value(id.client);
+    if (!id.username.empty()) out["username"] = picojson::value(id.username);
+    if (id.expires_at) out["exp"] = picojson::value(static_cast<double>(*id.expires_at));
+    out["jti"] = picojson::value(id.token_id);
+    out["iss"] = picojson::value(ctx_.config.issuer);
     send_json_no_store(res, out);
   }
 
@@ -206,32 +222,41 @@ class OAuthRoutes {
     res.set_redirect(authorization_error_redirect(e.redirect_uri, e.error, e.state, ctx_.config.issuer), 303);
   }
 
+  // A form the anti-forgery rule refused (auth/page_forms.h): 400 for a
+  // repeated cookie; else 403 with a fresh form bound to this browser's
+  // cookies, never acting on the refused one. A form that does not even
+  // carry a valid authorization request gets the plain "form expired" page:
+  // no error redirect is ever sent on behalf of a refused form.
+  void refused_form(httplib::Response& res, FormCheck& check, const http::Params& form) {
+    if (check.verdict == FormVerdict::RepeatedCookie)
+      return http::send_page(res, 400, pages::repeated_cookie_page(check.repeated_name));
+    auto request = validate_authorization_request(form, ctx_);
+    if (!request) return http::send_page(res, 403, pages::form_expired_page());
+    authorize_page(res, check.cookies, request->params, pages::kFormExpiredMessage, 403);
+  }
+
   // The sign-in form or, for a signed-in user, the consent form.
-  void authorize_page(const httplib::Request& req, httplib::Response& res, const http::Params& params,
+  void authorize_page(httplib::Response& res, PageCookies cookies, const http::Params& params,
                       const std::string& message, int status = 200) {
     auto request = validate_authorization_request(params, ctx_);
     if (!request) return authorize_error(res, request.error());
-    std::string binding = http::cookie(req, Sessions::kCsrfCookie);
-    if (binding.size() < 16) {
-      binding = sessions_.new_csrf_binding();
-      res.set_header("Set-Cookie", http::set_cookie(Sessions::kCsrfCookie, binding, secure_, 86400));
-    }
     auto hidden = request->params;
-    hidden["csrf"] = sessions_.csrf_token(binding);
+    hidden["csrf"] = http::page_form_token(cookies, cookie_names_, sessions_, res);
     auto view = client_view(*request);
-    auto user = sessions_.resolve(http::cookie(req, Sessions::kSessionCookie));
+    auto user = sessions_.resolve(cookies.session);
     if (!user) return http::send_page(res, status, pages::login_page("/authorize", hidden, &view, message));
-    render_consent(res, *request, *user, hidden);
+    render_consent(res, *request, *user, hidden, message, status);
   }
 
   void render_consent(httplib::Response& res, const AuthorizationRequest& request, const store::UserRecord& user,
-                      const http::Params& hidden) {
+                      const http::Params& hidden, const std::string& message = "", int status = 200) {
     std::vector<std::pair<std::string, std::string>> scopes;
     for (const auto& s : scopes_for_consent(request, user, ctx_)) {
       auto it = ctx_.config.scopes.find(s);
       scopes.emplace_back(s, it == ctx_.config.scopes.end() ? "Use the scope \"" + s + "\"" : it->second);
     }
-    http::send_page(res, 200, pages::consent_page("/authorize", hidden, client_view(request), user.name, scopes));
+    http::send_page(res, status,
+                    pages::consent_page("/authorize", hidden, client_view(request), user.name, scopes, message));
   }
 
   void login(const httplib::Request& req, httplib::Response& res, const AuthorizationRequest& request,
@@ -248,8 +273,12 @@ class OAuthRoutes {
       if (user.error().retry_after > 0) res.set_header("Retry-After", std::to_string(user.error().retry_after));
       return http::send_page(res, user.error().status, pages::login_page("/authorize", hidden, &view, user.error().message));
     }
-    res.set_header("Set-Cookie", http::set_cookie(Sessions::kSessionCookie, sessions_.create(user->id), secure_,
+    // From here on the browser's forms are bound to its new session.
+    PageCookies signed_in;
+    signed_in.session = sessions_.create(user->id);
+    res.set_header("Set-Cookie", http::set_cookie(cookie_names_.session, signed_in.session, cookie_names_.secure,
                                                   Sessions::kLifetimeSeconds));
+    hidden["csrf"] = form_token(signed_in, sessions_.form_key());
     render_consent(res, request, *user, hidden);
   }
 
@@ -257,7 +286,7 @@ class OAuthRoutes {
   OAuthContext& ctx_;
   Sessions& sessions_;
   const TokenEndpoint& endpoint_;
-  const bool secure_;
+  const PageCookieNames cookie_names_;
 };
 
 }  // namespace

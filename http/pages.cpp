@@ -79,6 +79,16 @@ std::string form_expired_page() {
                     "This form is missing its security token or it expired. Go back, reload the page and try again.");
 }
 
+const char* const kFormExpiredMessage =
+    "This form expired or was not made for this browser, so nothing was done. Here is a fresh one.";
+
+std::string repeated_cookie_page(const std::string& name) {
+  return error_page("Conflicting cookies",
+                    "Your browser sent the cookie \"" + name +
+                        "\" twice, so this request was refused: another site may have planted one. Clear this "
+                        "site's cookies in the browser, then try again.");
+}
+
 std::string login_page(const std::string& action, const std::map<std::string, std::string>& hidden,
                        const ClientView* client, const std::string& error) {
   std::string body = "<h1>Sign in</h1>";
@@ -102,9 +112,11 @@ std::string login_page(const std::string& action, const std::map<std::string, st
 
 std::string consent_page(const std::string& action, const std::map<std::string, std::string>& hidden,
                          const ClientView& client, const std::string& username,
-                         const std::vector<std::pair<std::string, std::string>>& scopes) {
-  std::string body = "<h1>Allow access?</h1>" + client_line(client) + "<p>Signed in as <strong>" +
-                     escape(username) + "</strong>.</p>";
+                         const std::vector<std::pair<std::string, std::string>>& scopes,
+                         const std::string& message) {
+  std::string body = "<h1>Allow access?</h1>";
+  if (!message.empty()) body += "<p class=\"error\" role=\"alert\">" + escape(message) + "</p>";
+  body += client_line(client) + "<p>Signed in as <strong>" + escape(username) + "</strong>.</p>";
   if (scopes.empty()) {
     body += "<p>It asks for no specific permissions: it will only learn who you are.</p>";
   } else {

@@ -21,8 +21,12 @@ struct ClientView {
 };
 
 std::string error_page(const std::string& title, const std::string& message);
-// A POST whose CSRF token is missing or wrong.
+// A POST whose CSRF token is missing or wrong, when no fresh form can be shown.
 std::string form_expired_page();
+// What a page says above the fresh form that replaces a refused one.
+extern const char* const kFormExpiredMessage;
+// A request that carried the page cookie `name` twice (SPEC §8.8).
+std::string repeated_cookie_page(const std::string& name);
 
 // Sign-in form posting to `action` with the hidden fields (CSRF included).
 std::string login_page(const std::string& action, const std::map<std::string, std::string>& hidden,
@@ -31,7 +35,8 @@ std::string login_page(const std::string& action, const std::map<std::string, st
 // scope → sentence, in the order shown.
 std::string consent_page(const std::string& action, const std::map<std::string, std::string>& hidden,
                          const ClientView& client, const std::string& username,
-                         const std::vector<std::pair<std::string, std::string>>& scopes);
+                         const std::vector<std::pair<std::string, std::string>>& scopes,
+                         const std::string& message = "");
 
 struct KeyView {
   std::string key_id;

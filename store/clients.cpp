@@ -23,7 +23,7 @@ std::vector<std::string> uris_from_json(const std::string& text) {
 
 constexpr const char* kClientColumns =
     "SELECT client_id, name, secret_hash, is_public, redirect_uris, scope, grant_types, registration,"
-    " COALESCE(metadata_json, ''), created_at, last_used_at, expires_at FROM clients";
+     " COALESCE(metadata_json, ''), created_at, last_used_at, expires_at, introspect FROM clients";
 
 ClientRecord read_client(SQLite::Statement& st) {
   ClientRecord c;
@@ -39,6 +39,7 @@ ClientRecord read_client(SQLite::Statement& st) {
   c.created_at = st.getColumn(9).getInt64();
   c.last_used_at = sql::opt_int(st.getColumn(10));
   c.expires_at = sql::opt_int(st.getColumn(11));
+  c.introspect = st.getColumn(12).getInt() != 0;
   return c;
 }
 
@@ -48,8 +49,9 @@ bool Store::insert_client(const ClientRecord& c) {
   return with_db("insert_client", [&](SQLite::Database& db) {
     SQLite::Statement st(db,
                          "INSERT OR IGNORE INTO clients (client_id, name, secret_hash, is_public, redirect_uris, scope,"
-                         " grant_types, registration, metadata_json, created_at, updated_at, expires_at)"
-                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                         " grant_types, registration, metadata_json, created_at, updated_at, expires_at,"
+                         " introspect)"
+                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, c.client_id);
     st.bind(2, c.name);
     if (c.secret_hash) sql::bind_blob(st, 3, *c.secret_hash);
@@ -63,6 +65,7 @@ bool Store::insert_client(const ClientRecord& c) {
     st.bind(10, c.created_at);
     st.bind(11, c.created_at);
     sql::bind_opt(st, 12, c.expires_at);
+    st.bind(13, c.introspect ? 1 : 0);
     return st.exec() == 1;
   });
 }

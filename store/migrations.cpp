@@ -246,6 +246,12 @@ CREATE TABLE served_settings (
 -- Ending a user's sign-ins deletes their sessions.
 CREATE INDEX sessions_user ON sessions(user_id);
 )SQL"},
+      {7, "resource servers: clients that may introspect every token", R"SQL(
+-- SPEC §3 /introspect (issue 18): set only by `plugauth client add --introspect`;
+-- every existing client starts without it, so a client that could read any
+-- token's answer before this version now learns only about its own tokens.
+ALTER TABLE clients ADD COLUMN introspect INTEGER NOT NULL DEFAULT 0 CHECK (introspect IN (0, 1));
+)SQL"},
   };
   return all;
 }

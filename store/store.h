@@ -137,6 +137,7 @@ struct ClientRecord {
   std::string grant_types = "authorization_code refresh_token";
   std::string registration = "cli";  // cli | dynamic | metadata_document
   std::string metadata_json;
+  bool introspect = false;  // `client add --introspect`: a resource server (auth/introspection.h)
   int64_t created_at = 0;
   std::optional<int64_t> last_used_at;
   std::optional<int64_t> expires_at;
