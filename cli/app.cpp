@@ -1,6 +1,11 @@
 #include "cli/app.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 
@@ -79,11 +84,20 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
 
   const std::string db_path = data + "/plugauth.db";
   const bool db_existed = std::filesystem::exists(db_path, ec);
+  if (!db_existed) {
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm
+    // the database's mode, so none of the three is ever readable by others
+    // (SPEC §6), not even for a moment.
+    const int fd = ::open(db_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return make_error("cannot create database " + db_path + ": " + std::strerror(errno));
+    const bool private_mode = ::fchmod(fd, 0600) == 0;
+    ::close(fd);
+    if (!private_mode) return make_error("cannot make database " + db_path + " private: " + std::strerror(errno));
+  }
   auto store = store::Store::open(db_path);
   if (!store) return store.error();
   app->store = std::move(store.value());
   if (!db_existed) {
-    ::chmod(db_path.c_str(), 0600);
     app->notices.push_back("created database " + db_path + " (schema v" +
                            std::to_string(app->store->schema_version()) + ")");
   }

@@ -246,6 +246,14 @@ CREATE TABLE served_settings (
 -- Ending a user's sign-ins deletes their sessions.
 CREATE INDEX sessions_user ON sessions(user_id);
 )SQL"},
+      {8, "consecutive wrong authenticator codes lock an account's sign-in", R"SQL(
+-- Wrong authenticator codes sent with the right password since the account's
+-- last successful sign-in (SPEC §8.9, NIST SP 800-63B §5.2.2); at 100 the
+-- account's sign-in is locked (code_locked_at) until `plugauth user unlock`
+-- or `plugauth user passwd`.
+ALTER TABLE users ADD COLUMN wrong_codes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN code_locked_at INTEGER;
+)SQL"},
   };
   return all;
 }
