@@ -84,6 +84,8 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
 
   const std::string db_path = data + "/plugauth.db";
   const bool db_existed = std::filesystem::exists(db_path, ec);
+  // As found: SQLite may create, delete or truncate the -wal and -shm once open.
+  app->database_exposed = exposed_files_refusal("database", database_files(db_path));
   if (!db_existed) {
     // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm
     // the database's mode, so none of the three is ever readable by others

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,11 @@ struct App {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<SigningKeys> signing_keys;
   std::vector<std::string> notices;  // what opening created, for the operator
+  // Set when the database, its -wal or -shm was readable or writable by
+  // group or others as found, before SQLite opened it (SPEC §6): the
+  // refusal, naming the chmod. `serve` refuses to start on it and `check`
+  // fails on it.
+  std::optional<std::string> database_exposed;
 };
 
 // `config_flags`: config keys given as flags (e.g. {"listen", "…"}).

@@ -153,7 +153,7 @@ int cmd_check(Invocation& inv) {
       checks.push_back({"open", false, app.error().message});
     } else {
       checks.push_back({"master key", true, (*app)->master_key_path + " (not readable by group or others)"});
-      const auto exposed = exposed_files_refusal("database", database_files((*app)->store->path()));
+      const auto& exposed = (*app)->database_exposed;
       checks.push_back({"database permissions", !exposed,
                         exposed ? *exposed : (*app)->store->path() + ", -wal, -shm: not readable by group or others"});
       std::string integrity = (*app)->store->integrity_check();

@@ -47,8 +47,9 @@ TEST_CASE("a database whose -wal others can read is refused, naming that file's 
   const std::string wal = make_file(dir, "plugauth.db-wal", 0644);
   const auto refusal = exposed_files_refusal("database", database_files(db));
   REQUIRE(refusal.has_value());
-  CHECK(contains(*refusal, "chmod 600 " + wal));
-  CHECK_FALSE(contains(*refusal, "chmod 600 " + db));
+  CHECK(contains(*refusal, wal + " (mode 0644)"));
+  CHECK(contains(*refusal, "Fix with: chmod 600 " + wal));
+  CHECK_FALSE(contains(*refusal, db + " (mode"));  // the database itself is private
 }
 
 TEST_CASE("every exposed database file is named in one chmod") {
