@@ -52,6 +52,8 @@ void record_served_signing_policy(store::Store& store, const Config& config, int
   store.set_served_setting("access_token_ttl", std::to_string(config.access_token_ttl), now);
 }
 
+std::string database_path(const Config& config) { return config.data + "/plugauth.db"; }
+
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags) {
   if (!crypto_init()) return make_error("libsodium failed to initialise");
   auto app = std::make_unique<App>();
@@ -82,10 +84,10 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   if (master->created) app->notices.push_back("created master key " + master->path + " (mode 0600)");
   app->crypto = std::make_unique<CryptoKeys>(master->key);
 
-  const std::string db_path = data + "/plugauth.db";
+  const std::string db_path = database_path(app->config);
   const bool db_existed = std::filesystem::exists(db_path, ec);
-  // As found: SQLite may create, delete or truncate the -wal and -shm once open.
-  app->database_exposed = exposed_files_refusal("database", database_files(db_path));
+  // As found: once open, SQLite may create, delete or truncate the -wal and -shm.
+  if (auto refusal = exposed_files_refusal("database", database_files(db_path))) return make_error(*refusal);
   if (!db_existed) {
     // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm
     // the database's mode, so none of the three is ever readable by others

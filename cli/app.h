@@ -7,7 +7,6 @@
 
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,15 +29,16 @@ struct App {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<SigningKeys> signing_keys;
   std::vector<std::string> notices;  // what opening created, for the operator
-  // Set when the database, its -wal or -shm was readable or writable by
-  // group or others as found, before SQLite opened it (SPEC §6): the
-  // refusal, naming the chmod. `serve` refuses to start on it and `check`
-  // fails on it.
-  std::optional<std::string> database_exposed;
 };
 
 // `config_flags`: config keys given as flags (e.g. {"listen", "…"}).
+// Refuses a database whose file, -wal or -shm group or others may read or
+// write (SPEC §6), naming the chmod that fixes it, before SQLite opens it:
+// `serve` does not start on it, and no other command uses it either.
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags = {});
+
+// <data>/plugauth.db
+std::string database_path(const Config& config);
 
 // Only the configuration (for commands that must not create anything).
 Result<Config> load_invocation_config(const Invocation& inv, std::map<std::string, std::string> config_flags = {});

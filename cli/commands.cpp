@@ -148,14 +148,16 @@ int cmd_check(Invocation& inv) {
       checks.push_back({"data directory", private_dir,
                         config->data + (private_dir ? "" : " is writable by group or others: chmod 700 " + config->data)});
     }
+    // SPEC §6, the rule open_app also enforces: named here on its own line.
+    const std::string db_path = database_path(*config);
+    const auto exposed = exposed_files_refusal("database", database_files(db_path));
+    checks.push_back({"database permissions", !exposed,
+                      exposed ? *exposed : db_path + " (and its -wal, -shm): not readable by group or others"});
     auto app = open_app(inv);
     if (!app) {
       checks.push_back({"open", false, app.error().message});
     } else {
       checks.push_back({"master key", true, (*app)->master_key_path + " (not readable by group or others)"});
-      const auto& exposed = (*app)->database_exposed;
-      checks.push_back({"database permissions", !exposed,
-                        exposed ? *exposed : (*app)->store->path() + ", -wal, -shm: not readable by group or others"});
       std::string integrity = (*app)->store->integrity_check();
       checks.push_back({"database", integrity == "ok",
                         (*app)->store->path() + ": " + integrity + ", schema v" +

@@ -119,9 +119,6 @@ int serve(Invocation& inv) {
   if (!opened) return fail(inv, opened.error().message);
   App& app = *opened.value();
   for (const auto& n : app.notices) log_info(n);
-  // SPEC §6: password hashes and sealed keys others can read are refused,
-  // as the master key is (checked again by `plugauth check`).
-  if (app.database_exposed) return fail(inv, *app.database_exposed);
   record_served_signing_policy(*app.store, app.config, app.clock.now());
   if (auto kid = app.signing_keys->ensure_current(); !kid) {
     return fail(inv, kid.error().message);
