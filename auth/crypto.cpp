@@ -125,6 +125,46 @@ Result<SecretKey> parse_master_key(std::string_view content, const std::string& 
   return key;
 }
 
+std::string octal_mode(unsigned mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", mode & 07777);
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> exposed_file_refusal(const std::string& what, const std::string& path, unsigned mode) {
+  if ((mode & (S_IRWXG | S_IRWXO)) == 0) return std::nullopt;
+  return what + " " + path + " is accessible by group or others (mode " + octal_mode(mode) +
+         "); refusing to use it. Fix with: chmod 600 " + path;
+}
+
+std::optional<std::string> exposed_files_refusal(const std::string& what, const std::vector<std::string>& paths) {
+  std::string exposed;  // "a (mode 0644), b (mode 0640)"
+  std::string fix;      // "a b"
+  int count = 0;
+  for (const auto& path : paths) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;
+      return "cannot examine " + what + " " + path + ": " + errno_text(errno) + "; refusing to use it";
+    }
+    if (!exposed_file_refusal(what, path, st.st_mode)) continue;
+    exposed += (exposed.empty() ? "" : ", ") + path + " (mode " + octal_mode(st.st_mode) + ")";
+    fix += " " + path;
+    ++count;
+  }
+  if (exposed.empty()) return std::nullopt;
+  return what + " " + exposed + (count == 1 ? " is" : " are") +
+         " accessible by group or others; refusing to use it. Fix with: chmod 600" + fix;
+}
+
+std::vector<std::string> database_files(const std::string& db_path) {
+  return {db_path, db_path + "-wal", db_path + "-shm"};
+}
+
+namespace {
+
 // Ok(nullopt) when the file does not exist.
 Result<std::optional<SecretKey>> read_master_key_file(const std::string& path) {
   int raw_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
@@ -139,12 +179,7 @@ Result<std::optional<SecretKey>> read_master_key_file(const std::string& path) {
   }
   if (!S_ISREG(st.st_mode)) return make_error("master key file " + path + " is not a regular file");
   // SPEC §5: a key others can read is a key others may have copied.
-  if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-    char mode[8];
-    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return make_error("master key file " + path + " is accessible by group or others (mode " + mode +
-                      "); refusing to use it. Fix with: chmod 600 " + path);
-  }
+  if (auto refusal = exposed_file_refusal("master key file", path, st.st_mode)) return make_error(*refusal);
   std::string content(kMaxKeyFileBytes + 1, '\0');
   size_t filled = 0;
   while (filled < content.size()) {

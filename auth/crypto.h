@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/result.h"
@@ -64,6 +65,24 @@ struct LoadedMasterKey {
 // and the fix (chmod 600). The file holds 32 raw bytes or 64 hex digits
 // (optionally followed by a newline); anything else is an error.
 Result<LoadedMasterKey> load_or_create_master_key(const MasterKeyLocation& where, Random& random);
+
+// SPEC §5, §6: a file that holds secrets — the master key, the database,
+// its -wal and -shm, every backup — is never readable or writable by group
+// or others. One rule for all of them:
+//
+// The refusal for the file at `path` (called `what` in the message) whose
+// st_mode is `mode`, naming the chmod that fixes it; nullopt when the mode
+// is private (no group or other permission bit at all).
+std::optional<std::string> exposed_file_refusal(const std::string& what, const std::string& path, unsigned mode);
+
+// The rule applied to files on disk (following symlinks, as SQLite does):
+// nullopt when each of `paths` is private or absent; else one refusal naming
+// every exposed file and the one chmod that fixes them all. A file that
+// exists but cannot be examined is refused too (fail closed).
+std::optional<std::string> exposed_files_refusal(const std::string& what, const std::vector<std::string>& paths);
+
+// An SQLite database's files: the database, its -wal and its -shm.
+std::vector<std::string> database_files(const std::string& db_path);
 
 enum class TokenType {
   ApiKey,             // "pak": a user's API key (user_http)

@@ -1,4 +1,6 @@
 // grant_type=authorization_code (RFC 6749 §4.1.3, RFC 7636 §4.6, RFC 8707).
+#include "auth/grant_authorization_code.h"
+
 #include "auth/access_tokens.h"
 #include "auth/token_endpoint.h"
 
@@ -21,29 +23,19 @@ class AuthorizationCodeGrant final : public GrantHandler {
     if (!record || !constant_time_equal(record->code_hash, ctx.crypto.hash_secret(code)))
       return kInvalidGrant.with("unknown code");
     const int64_t now = ctx.clock.now();
-
-    // RFC 6749 §4.1.2: a code used twice revokes every token issued from it.
-    if (record->used_at) {
+    const CodeGrantDecision decision =
+        check_authorization_code(*record, client, param(req, "redirect_uri"), param(req, "code_verifier"), now);
+    if (decision.revoke_grant) {
       ctx.store.revoke_family(record->family_id, now, "authorization code replayed");
       ctx.verifier.invalidate();
       ctx.audit.push({now, "code_replayed", record->user_id, client.client_id, "", "/token", 400, req.client_ip,
                       "family revoked"});
-      return kInvalidGrant.with("code already used; tokens issued from it are revoked");
+    } else if (decision.refusal && record->used_at) {
+      // A used code from elsewhere: logged, nothing revoked (SPEC §8.2).
+      ctx.audit.push({now, "code_replay_refused", record->user_id, client.client_id, "", "/token", 400,
+                      req.client_ip, decision.refusal->description});
     }
-    if (record->expires_at <= now) return kInvalidGrant.with("code expired");
-    if (record->client_id != client.client_id) return kInvalidGrant.with("code was issued to another client");
-    if (!record->redirect_uri.empty() && param(req, "redirect_uri") != record->redirect_uri)
-      return kInvalidGrant.with("redirect_uri differs from the authorization request");
-
-    // PKCE (RFC 7636 §4.6). Without a challenge a verifier is refused too:
-    // that is a downgrade attempt (RFC 9700 §2.1.1).
-    const std::string verifier = param(req, "code_verifier");
-    if (!record->code_challenge.empty()) {
-      if (verifier.empty()) return kInvalidGrant.with("code_verifier is required");
-      if (!pkce_s256_matches(verifier, record->code_challenge)) return kInvalidGrant.with("code_verifier does not match");
-    } else if (!verifier.empty()) {
-      return kInvalidGrant.with("code_verifier sent but the authorization request had no code_challenge");
-    }
+    if (decision.refusal) return *decision.refusal;
     if (const std::string resource = param(req, "resource"); !resource.empty() && resource != record->resource)
       return kInvalidTarget.with("resource differs from the authorization request");
 
@@ -79,6 +71,31 @@ class AuthorizationCodeGrant final : public GrantHandler {
 };
 
 }  // namespace
+
+CodeGrantDecision check_authorization_code(const store::AuthorizationCodeRecord& code,
+                                           const store::ClientRecord& client, const std::string& redirect_uri,
+                                           const std::string& code_verifier, int64_t now) {
+  // Client authentication ran before this (TokenEndpoint::handle). Whoever
+  // shows a code not issued to them learns nothing and changes nothing: a
+  // public client's id is public, and anyone can register a client.
+  if (code.client_id != client.client_id) return {kInvalidGrant.with("code was issued to another client"), false};
+  if (!code.redirect_uri.empty() && redirect_uri != code.redirect_uri)
+    return {kInvalidGrant.with("redirect_uri differs from the authorization request"), false};
+  // PKCE (RFC 7636 §4.6). Without a challenge a verifier is refused too:
+  // that is a downgrade attempt (RFC 9700 §2.1.1).
+  if (!code.code_challenge.empty()) {
+    if (code_verifier.empty()) return {kInvalidGrant.with("code_verifier is required"), false};
+    if (!pkce_s256_matches(code_verifier, code.code_challenge))
+      return {kInvalidGrant.with("code_verifier does not match"), false};
+  } else if (!code_verifier.empty()) {
+    return {kInvalidGrant.with("code_verifier sent but the authorization request had no code_challenge"), false};
+  }
+  // RFC 6749 §4.1.2: a code used twice by its own client revokes every
+  // token issued from it — the first use may have been an attacker's.
+  if (code.used_at) return {kInvalidGrant.with("code already used; tokens issued from it are revoked"), true};
+  if (code.expires_at <= now) return {kInvalidGrant.with("code expired"), false};
+  return {};
+}
 
 std::unique_ptr<GrantHandler> make_authorization_code_grant() { return std::make_unique<AuthorizationCodeGrant>(); }
 

@@ -4,8 +4,16 @@
 // account with two-step sign-in also needs its current authenticator code;
 // a wrong or missing code is a failed sign-in like a wrong password, and the
 // answer does not say which of the three was wrong.
+//
+// One budget: every failed sign-in and every wrong authenticator code,
+// wherever it is typed (sign-in, /account), counts against the same
+// per-account and per-address keys of the throttle. Wrong codes sent with
+// the right password also count, persistently, towards a lock of the
+// account's sign-in (kWrongCodeLockLimit) that only `user unlock` or
+// `user passwd` lifts.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "auth/oauth_context.h"
@@ -13,14 +21,31 @@
 
 namespace plugauth {
 
+// NIST SP 800-63B §5.2.2: at most 100 consecutive failed attempts at an
+// authenticator. Only someone who has the password can send these, so a
+// stranger can never lock an account this way.
+constexpr int kWrongCodeLockLimit = 100;
+
 struct LoginFailure {
-  int status = 401;          // 401 wrong credentials, 429 throttled
+  int status = 401;          // 401 wrong credentials, 429 throttled or locked
   std::string message;       // for the page
-  int64_t retry_after = 0;   // seconds, with 429
+  int64_t retry_after = 0;   // seconds, with 429 (0: locked until an operator acts)
 };
 
 Result<store::UserRecord, LoginFailure> check_login(OAuthContext& ctx, const std::string& username,
                                                     const std::string& password, const std::string& totp_code,
                                                     const std::string& client_ip, const std::string& path);
+
+// Seconds to wait before `username` (or anyone at `client_ip`) may try a
+// password or a code again; nullopt if neither is throttled now. `user`,
+// when the name is known, brings its `user unlock` time.
+std::optional<int64_t> sign_in_wait(OAuthContext& ctx, const std::string& username,
+                                    const std::optional<store::UserRecord>& user, const std::string& client_ip);
+
+// A wrong authenticator code for `user` typed at `path` outside sign-in
+// (/account): counts in the account's and the address's one budget, and,
+// when the same form also carried the right password, towards the lock.
+void record_wrong_code(OAuthContext& ctx, const store::UserRecord& user, const std::string& client_ip,
+                       const std::string& path, bool with_right_password);
 
 }  // namespace plugauth

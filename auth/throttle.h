@@ -9,6 +9,7 @@
 // Thread safety: all methods may be called concurrently.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <optional>
@@ -36,6 +37,12 @@ class FailureThrottle {
   // forgotten, wait included.
   void forget_failures_before(const std::string& key, int64_t time);
 
+  // Accounts whose sign-in this daemon locked after wrong authenticator
+  // codes (the lock itself is in the database; see auth/login.h), for
+  // /metrics.
+  void count_sign_in_lock() { sign_in_locks_.fetch_add(1, std::memory_order_relaxed); }
+  uint64_t sign_in_locks() const { return sign_in_locks_.load(std::memory_order_relaxed); }
+
  private:
   struct Window {
     int64_t first_failure = 0;
@@ -45,6 +52,7 @@ class FailureThrottle {
   const Clock& clock_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Window> windows_;  // guarded by mu_
+  std::atomic<uint64_t> sign_in_locks_{0};
 };
 
 // SPEC §8.9 defaults.

@@ -1,6 +1,11 @@
 #include "cli/app.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 
@@ -47,6 +52,8 @@ void record_served_signing_policy(store::Store& store, const Config& config, int
   store.set_served_setting("access_token_ttl", std::to_string(config.access_token_ttl), now);
 }
 
+std::string database_path(const Config& config) { return config.data + "/plugauth.db"; }
+
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags) {
   if (!crypto_init()) return make_error("libsodium failed to initialise");
   auto app = std::make_unique<App>();
@@ -77,13 +84,24 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   if (master->created) app->notices.push_back("created master key " + master->path + " (mode 0600)");
   app->crypto = std::make_unique<CryptoKeys>(master->key);
 
-  const std::string db_path = data + "/plugauth.db";
+  const std::string db_path = database_path(app->config);
   const bool db_existed = std::filesystem::exists(db_path, ec);
+  // As found: once open, SQLite may create, delete or truncate the -wal and -shm.
+  if (auto refusal = exposed_files_refusal("database", database_files(db_path))) return make_error(*refusal);
+  if (!db_existed) {
+    // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm
+    // the database's mode, so none of the three is ever readable by others
+    // (SPEC §6), not even for a moment.
+    const int fd = ::open(db_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return make_error("cannot create database " + db_path + ": " + std::strerror(errno));
+    const bool private_mode = ::fchmod(fd, 0600) == 0;
+    ::close(fd);
+    if (!private_mode) return make_error("cannot make database " + db_path + " private: " + std::strerror(errno));
+  }
   auto store = store::Store::open(db_path);
   if (!store) return store.error();
   app->store = std::move(store.value());
   if (!db_existed) {
-    ::chmod(db_path.c_str(), 0600);
     app->notices.push_back("created database " + db_path + " (schema v" +
                            std::to_string(app->store->schema_version()) + ")");
   }

@@ -32,7 +32,13 @@ struct App {
 };
 
 // `config_flags`: config keys given as flags (e.g. {"listen", "…"}).
+// Refuses a database whose file, -wal or -shm group or others may read or
+// write (SPEC §6), naming the chmod that fixes it, before SQLite opens it:
+// `serve` does not start on it, and no other command uses it either.
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags = {});
+
+// <data>/plugauth.db
+std::string database_path(const Config& config);
 
 // Only the configuration (for commands that must not create anything).
 Result<Config> load_invocation_config(const Invocation& inv, std::map<std::string, std::string> config_flags = {});

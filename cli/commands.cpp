@@ -97,10 +97,16 @@ int cmd_backup(Invocation& inv) {
   print_notices(inv, **app);
   // Created here, 0600 and exclusively, before SQLite writes into it: the
   // backup holds credential hashes and sealed keys.
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  // fchmod: the umask can only take bits away, never give group or others any.
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return fail(inv, "cannot create " + file + ": " + std::strerror(errno) + " (it must not exist yet)");
+  const bool private_mode = ::fchmod(fd, 0600) == 0;
   ::close(fd);
-  auto st = (*app)->store->backup_to(file);
+  auto st = private_mode ? (*app)->store->backup_to(file) : Status(make_error("cannot make " + file + " mode 0600"));
+  // The same rule as the database's (SPEC §6), checked on what was written.
+  if (st) {
+    if (auto refusal = exposed_files_refusal("backup", {file})) st = make_error(*refusal);
+  }
   if (!st) {
     ::unlink(file.c_str());
     return fail(inv, st.error().message);
@@ -142,6 +148,11 @@ int cmd_check(Invocation& inv) {
       checks.push_back({"data directory", private_dir,
                         config->data + (private_dir ? "" : " is writable by group or others: chmod 700 " + config->data)});
     }
+    // SPEC §6, the rule open_app also enforces: named here on its own line.
+    const std::string db_path = database_path(*config);
+    const auto exposed = exposed_files_refusal("database", database_files(db_path));
+    checks.push_back({"database permissions", !exposed,
+                      exposed ? *exposed : db_path + " (and its -wal, -shm): not readable by group or others"});
     auto app = open_app(inv);
     if (!app) {
       checks.push_back({"open", false, app.error().message});

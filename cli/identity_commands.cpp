@@ -194,14 +194,22 @@ int user_mfa_enable(Invocation& inv) {
     const TotpSetup setup = new_totp_setup(app.random, app.config.issuer, *user);
     app.store->set_user_totp(user->id, seal_totp_secret(*app.crypto, app.random, user->id, setup.secret),
                              app.clock.now());
-    app.store->append_audit_events({{app.clock.now(), "mfa_enabled", user->id, "", "", "", 0, "cli", ""}});
+    // After the secret is stored, so no sign-in without a code can start
+    // after this and survive it (SPEC §8.15).
+    const EndedSignIns ended = end_user_sign_ins(*app.store, app.clock, user->id, std::nullopt, nullptr);
+    app.store->append_audit_events({{app.clock.now(), "mfa_enabled", user->id, "", "", "", 0, "cli",
+                                     ended_detail(ended)}});
     picojson::object doc;
     doc["name"] = picojson::value(user->name);
     doc["secret"] = picojson::value(setup.secret_base32);
     doc["otpauth_uri"] = picojson::value(setup.otpauth_uri);
+    doc["sessions_ended"] = picojson::value(static_cast<double>(ended.sessions));
+    doc["grants_revoked"] = picojson::value(static_cast<double>(ended.grants));
     print_ok(inv,
-             "two-step sign-in is on for " + user->name +
-                 ". Add this secret to their authenticator app now; it is not shown again:\n  secret  " +
+             "two-step sign-in is on for " + user->name + "; ended " + std::to_string(ended.sessions) +
+                 " sign-in session(s) and " + std::to_string(ended.grants) +
+                 " OAuth grant(s) made without it (the daemon refuses them within a second); API keys stay."
+                 "\nAdd this secret to their authenticator app now; it is not shown again:\n  secret  " +
                  setup.secret_base32 + "\n  uri     " + setup.otpauth_uri,
              doc);
     return kExitOk;

@@ -132,13 +132,27 @@ int audit(Invocation& inv) {
   return kExitOk;
 }
 
+// `verify -` reads the token from standard input (one line, newline
+// stripped), so the secret never sits on a command line where `ps` shows it
+// to every local user (SPEC §4).
+Result<std::string> token_argument(Invocation& inv) {
+  if (inv.args[0] != "-") return inv.args[0];
+  std::string token;
+  if (!std::getline(*inv.in, token)) return make_error("no token on standard input");
+  if (!token.empty() && token.back() == '\r') token.pop_back();
+  if (token.empty()) return make_error("the line on standard input is empty");
+  return token;
+}
+
 int verify(Invocation& inv) {
+  auto token = token_argument(inv);
+  if (!token) return fail(inv, token.error().message);
   auto app = open_app(inv);
   if (!app) return fail(inv, app.error().message);
   print_notices(inv, **app);
   Verifier verifier(*(*app)->store, *(*app)->crypto, (*app)->clock, (*app)->config, *(*app)->signing_keys);
   ScopeSet required = parse_scopes(inv.get("scope"));
-  auto outcome = verifier.verify(inv.args[0], required, inv.get("resource"));
+  auto outcome = verifier.verify(*token, required, inv.get("resource"));
   const bool ok = outcome.result == VerifyResult::Ok;
   if (inv.json) {
     picojson::object o;
@@ -177,7 +191,7 @@ void register_info_commands(Cli& cli) {
             {"client", "ID", "only events of this client or key id"},
             {"limit", "N", "at most N events (default 100)"}},
            0, 0, audit});
-  cli.add({{"verify"}, "TOKEN", "check a key or token as /verify would",
+  cli.add({{"verify"}, "TOKEN|-", "check a key or token as /verify would (-: read it from standard input)",
            {{"scope", "\"a b\"", "scopes the request needs"}, {"resource", "URI", "the protected resource"}}, 1, 1,
            verify});
 }

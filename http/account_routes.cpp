@@ -5,6 +5,7 @@
 #include <httplib.h>
 
 #include "auth/login.h"
+#include "auth/sign_ins.h"
 #include "auth/totp.h"
 #include "auth/two_step.h"
 #include "common/clock.h"
@@ -29,10 +30,6 @@ class AccountRoutes {
     if (!cookies) return;
     render(*cookies, res, "", "", 200);
   }
-
-  // Codes guessed against a signed-in session (turning two-step sign-in
-  // off) are throttled like sign-ins of the account.
-  static std::string code_key(const std::string& user_id) { return "totp:" + user_id; }
 
   // Every action, sign-in and sign-out included, runs only for a form the
   // anti-forgery rule accepts (auth/page_forms.h); a refused one gets a 403
@@ -116,22 +113,32 @@ class AccountRoutes {
       }
       ctx_.store.set_user_totp(user->id, seal_totp_secret(ctx_.crypto, ctx_.random, user->id, *secret), now);
       ctx_.store.advance_totp_step(user->id, *step);  // the code just used does not sign in
-      ctx_.audit.push({now, "mfa_enabled", user->id, "", "", "/account", 200, req.remote_addr, "self-service"});
+      // SPEC §8.15: what signed in without the new factor ends, but this
+      // session, which just proved it has the authenticator.
+      const auto parsed = ctx_.crypto.parse_token(cookies.session);
+      const EndedSignIns ended = end_user_sign_ins(ctx_.store, ctx_.clock, user->id,
+                                                   parsed ? std::optional(parsed->id) : std::nullopt, &ctx_.verifier);
+      ctx_.audit.push({now, "mfa_enabled", user->id, "", "", "/account", 200, req.remote_addr,
+                       "self-service; ended " + std::to_string(ended.sessions) + " other session(s), " +
+                           std::to_string(ended.grants) + " grant(s)"});
       return see_other(res);
     }
     if (action == "totp_disable") {
       if (!user->mfa) return see_other(res);
-      if (auto wait = ctx_.throttle.blocked(code_key(user->id), kAccountFailureLimit)) {
+      // SPEC §8.9: the account's and the address's one budget, shared with sign-in.
+      if (auto wait = sign_in_wait(ctx_, user->name, user, req.remote_addr)) {
         res.set_header("Retry-After", std::to_string(*wait));
         return render(cookies, res, "Too many wrong codes. Try again in " + std::to_string(*wait) + " seconds.", "", 429);
       }
       if (!check_totp(ctx_.crypto, ctx_.store, ctx_.clock, user->id, (*form)["totp"])) {
-        ctx_.throttle.record_failure(code_key(user->id), kAccountFailureLimit);
+        // This form carries no password yet, so its wrong codes do not count
+        // towards the lock: a copied session cookie must never lock the
+        // account (issue 20 item 2 adds the password here).
+        record_wrong_code(ctx_, *user, req.remote_addr, req.path, false);
         ctx_.audit.push({now, "mfa_disable_failed", user->id, "", "", "/account", 401, req.remote_addr,
                          "wrong or reused authenticator code"});
         return render(cookies, res, "That code is wrong or was already used.", "", 401);
       }
-      ctx_.throttle.record_success(code_key(user->id));
       ctx_.store.set_user_totp(user->id, std::nullopt, now);
       ctx_.audit.push({now, "mfa_disabled", user->id, "", "", "/account", 200, req.remote_addr, "self-service"});
       return see_other(res);

@@ -246,6 +246,7 @@ http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, 
     g.audit_queue_depth = handler->deps.audit.depth();
     g.audit_dropped = handler->deps.audit.dropped();
     g.audit_coalesced = handler->deps.audit.coalesced();
+    g.sign_in_locks = handler->deps.throttle.sign_in_locks();
     res.set_content(handler->deps.metrics.render(g), "text/plain; version=0.0.4");
   });
   return [handler](const http::PlainRequest& req, http::PlainResponse& res) {

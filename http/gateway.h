@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "auth/gateway_decision.h"
+#include "auth/throttle.h"
 #include "auth/verifier.h"
 #include "config/config.h"
 #include "http/address_matcher.h"
@@ -19,6 +20,7 @@ struct GatewayDeps {
   store::AuditQueue& audit;
   Metrics& metrics;
   const Clock& clock;
+  const FailureThrottle& throttle;  // for /metrics: sign-in locks
 };
 
 // Returns the /verify handler, for the event loop's fast lane.

@@ -92,6 +92,10 @@ std::string Metrics::render(const Gauges& g) const {
   add("# HELP plugauth_audit_coalesced_total Audit events counted into an identical event of the same second.\n"
       "# TYPE plugauth_audit_coalesced_total counter\nplugauth_audit_coalesced_total %llu\n",
       static_cast<unsigned long long>(g.audit_coalesced));
+  add("# HELP plugauth_sign_in_locks_total Accounts whose sign-in was locked after 100 consecutive wrong "
+      "authenticator codes sent with the right password (until `plugauth user unlock` or `user passwd`).\n"
+      "# TYPE plugauth_sign_in_locks_total counter\nplugauth_sign_in_locks_total %llu\n",
+      static_cast<unsigned long long>(g.sign_in_locks));
   add("# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
       "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n",
       static_cast<unsigned long long>(resident_bytes()));

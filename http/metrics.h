@@ -30,6 +30,7 @@ class Metrics {
     size_t audit_queue_depth = 0;
     uint64_t audit_dropped = 0;
     uint64_t audit_coalesced = 0;
+    uint64_t sign_in_locks = 0;
   };
   std::string render(const Gauges& gauges) const;
 

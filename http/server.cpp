@@ -159,7 +159,7 @@ void HttpServer::Impl::routes() {
   // The gateway first: httplib tries routes in order, and /verify is the
   // endpoint called on every plugin request.
   auto verify = register_gateway_routes(
-      svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock});
+      svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock, deps.oauth.throttle});
   // The same /verify, for a plain GET read by the event loop itself
   // (http/plain_get.h), with what the steps around a route would add: the
   // constant headers of before_route (CORS never applies to /verify), a

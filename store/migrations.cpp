@@ -252,6 +252,14 @@ CREATE INDEX sessions_user ON sessions(user_id);
 -- token's answer before this version now learns only about its own tokens.
 ALTER TABLE clients ADD COLUMN introspect INTEGER NOT NULL DEFAULT 0 CHECK (introspect IN (0, 1));
 )SQL"},
+      {8, "consecutive wrong authenticator codes lock an account's sign-in", R"SQL(
+-- Wrong authenticator codes sent with the right password since the account's
+-- last successful sign-in (SPEC §8.9, NIST SP 800-63B §5.2.2); at 100 the
+-- account's sign-in is locked (code_locked_at) until `plugauth user unlock`
+-- or `plugauth user passwd`.
+ALTER TABLE users ADD COLUMN wrong_codes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN code_locked_at INTEGER;
+)SQL"},
   };
   return all;
 }

@@ -84,6 +84,11 @@ struct UserRecord {
   // When an operator last ran `user unlock`: sign-in failures before it
   // no longer count against the account.
   int64_t unlocked_at = 0;
+  // Wrong authenticator codes sent with the right password since the last
+  // successful sign-in, and when they locked the account's sign-in (SPEC
+  // §8.9); both cleared by `user unlock` and `user passwd`.
+  int wrong_codes = 0;
+  std::optional<int64_t> code_locked_at{};
 };
 
 struct RoleRecord {
@@ -282,9 +287,19 @@ class Store {
   // than the one stored: true for exactly one of two racing sign-ins with
   // the same code.
   bool advance_totp_step(const std::string& user_id, int64_t step);
-  // `user unlock`: failures before `now` stop counting. False if no such user.
+  // `user unlock`: failures before `now` stop counting, and a lock after
+  // wrong authenticator codes is lifted. False if no such user.
   bool unlock_user(const std::string& name, int64_t now);
+  // Also lifts a lock after wrong authenticator codes (SPEC §8.9).
   bool set_password(const std::string& name, const std::string& password_hash, int64_t now);
+  // One more wrong authenticator code sent with the user's right password;
+  // when the count reaches `lock_at` the account's sign-in is locked
+  // (code_locked_at = now). One transaction, so of parallel failures each
+  // counts once and exactly one sees the count reach `lock_at`. Returns the
+  // count after this one; 0 if there is no such user.
+  int count_wrong_code(const std::string& user_id, int64_t now, int lock_at);
+  // A successful sign-in: the consecutive count starts again.
+  void clear_wrong_codes(const std::string& user_id);
   // Creates the role or replaces its scopes.
   void upsert_role(const std::string& name, const std::string& scopes, int64_t now);
   std::vector<RoleRecord> roles();

@@ -16,8 +16,8 @@ std::vector<std::string> roles_of(StatementCache& sql, const std::string& user_i
 std::optional<UserRecord> read_user(StatementCache& sql, const char* where, const std::string& value) {
   UserRecord u;
   {
-    auto use = sql(std::string("SELECT id, name, password_hash, totp_sealed IS NOT NULL, created_at, unlocked_at"
-                               " FROM users WHERE ") + where + " = ?");
+    auto use = sql(std::string("SELECT id, name, password_hash, totp_sealed IS NOT NULL, created_at, unlocked_at,"
+                               " wrong_codes, code_locked_at FROM users WHERE ") + where + " = ?");
     SQLite::Statement& st = *use;
     st.bind(1, value);
     if (!st.executeStep()) return std::nullopt;
@@ -27,6 +27,8 @@ std::optional<UserRecord> read_user(StatementCache& sql, const char* where, cons
     u.mfa = st.getColumn(3).getInt() != 0;
     u.created_at = st.getColumn(4).getInt64();
     u.unlocked_at = st.getColumn(5).getInt64();
+    u.wrong_codes = st.getColumn(6).getInt();
+    if (!st.getColumn(7).isNull()) u.code_locked_at = st.getColumn(7).getInt64();
   }
   u.roles = roles_of(sql, u.id);
   return u;
@@ -150,7 +152,8 @@ bool Store::advance_totp_step(const std::string& user_id, int64_t step) {
 
 bool Store::unlock_user(const std::string& name, int64_t now) {
   return with_db("unlock_user", [&](SQLite::Database& db) {
-    SQLite::Statement st(db, "UPDATE users SET unlocked_at = ?, updated_at = ? WHERE name = ?");
+    SQLite::Statement st(db, "UPDATE users SET unlocked_at = ?, updated_at = ?, wrong_codes = 0, code_locked_at = NULL"
+                             " WHERE name = ?");
     st.bind(1, now);
     st.bind(2, now);
     st.bind(3, name);
@@ -160,11 +163,39 @@ bool Store::unlock_user(const std::string& name, int64_t now) {
 
 bool Store::set_password(const std::string& name, const std::string& password_hash, int64_t now) {
   return with_db("set_password", [&](SQLite::Database& db) {
-    SQLite::Statement st(db, "UPDATE users SET password_hash = ?, updated_at = ? WHERE name = ?");
+    SQLite::Statement st(db, "UPDATE users SET password_hash = ?, updated_at = ?, wrong_codes = 0,"
+                             " code_locked_at = NULL WHERE name = ?");
     st.bind(1, password_hash);
     st.bind(2, now);
     st.bind(3, name);
     return st.exec() == 1;
+  });
+}
+
+int Store::count_wrong_code(const std::string& user_id, int64_t now, int lock_at) {
+  return with_db("count_wrong_code", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    SQLite::Statement up(db,
+                         "UPDATE users SET wrong_codes = wrong_codes + 1, code_locked_at = CASE"
+                         " WHEN code_locked_at IS NULL AND wrong_codes + 1 >= ?1 THEN ?2 ELSE code_locked_at END"
+                         " WHERE id = ?3");
+    up.bind(1, lock_at);
+    up.bind(2, now);
+    up.bind(3, user_id);
+    if (up.exec() != 1) return 0;
+    SQLite::Statement count(db, "SELECT wrong_codes FROM users WHERE id = ?");
+    count.bind(1, user_id);
+    const int n = count.executeStep() ? count.getColumn(0).getInt() : 0;
+    tx.commit();
+    return n;
+  });
+}
+
+void Store::clear_wrong_codes(const std::string& user_id) {
+  with_db("clear_wrong_codes", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "UPDATE users SET wrong_codes = 0 WHERE id = ? AND wrong_codes != 0");
+    st.bind(1, user_id);
+    st.exec();
   });
 }
 
