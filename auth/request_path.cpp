@@ -78,6 +78,10 @@ PathReading read_request_path(std::string_view original_uri, bool strict) {
     return refuse("the original URI has a fragment (#)");
   target = target.substr(0, target.find_first_of("?#"));
   if (target.empty() || target.front() != '/') return refuse("the original URI is not an absolute path");
+  // "//host/p" is a network-path reference (RFC 3986 §4.2): the WHATWG URL
+  // parser (Node's `new URL(req.url, base)`) and Python's urlsplit read
+  // "host" as an authority and "/p" as the path. Two readings: refused.
+  if (target.size() > 1 && target[1] == '/') return refuse("the original path starts with \"//\"");
 
   std::string decoded;
   decoded.reserve(target.size());
@@ -95,8 +99,8 @@ PathReading read_request_path(std::string_view original_uri, bool strict) {
       const char byte = static_cast<char>(hi * 16 + lo);
       if (is_control(static_cast<unsigned char>(byte)))
         return refuse("the original path has an encoded control character");
-      if (strict && (byte == '.' || byte == '/' || byte == '\\' || byte == '%'))
-        return refuse("the original path has an encoded '.', '/', '\\' or '%'");
+      if (strict && (byte == '.' || byte == '/' || byte == '\\' || byte == '%' || byte == ';'))
+        return refuse("the original path has an encoded '.', '/', '\\', '%' or ';'");
       decoded.push_back(byte);
       i += 2;
       continue;

@@ -11,13 +11,16 @@
 // So in strict mode (the default) whatever the frameworks could read
 // differently is refused instead of guessed:
 //   - a "." or ".." segment (raw; encoded ones are refused below),
-//   - a percent-encoded ".", "/", "\" or "%" (%2e %2f %5c %25, any case),
+//   - a percent-encoded ".", "/", "\", "%" or ";" (%2e %2f %5c %25 %3b, any case),
 //   - a percent-escape that is not two hex digits,
 //   - a raw "\" (some servers read it as "/"), a ";" (path parameters),
 //   - a control character, raw or percent-encoded (%00-%1f, %7f),
-//   - a "#" (a fragment never belongs in a request target).
+//   - a "#" (a fragment never belongs in a request target),
+//   - a path that starts with "//" (a network-path reference: URL parsers
+//     read "//host/admin" as host "host" and path "/admin"; refused with
+//     strict_paths off too).
 // What is left has exactly one reading: the other escapes are decoded once,
-// and empty segments ("//") are merged, which only ever makes a rule match
+// and empty segments ("/a//b") are merged, which only ever makes a rule match
 // more requests. An absolute-form URI ("http://host/p?q") counts as its path;
 // the query is not part of the path.
 //

@@ -309,7 +309,7 @@ run_checks() {
 }
 
 # The plugin's reading of a request path, as the usual frameworks read it:
-# percent-decoded once, "\" read as "/", ";params" dropped from each segment,
+# split as a URL ("//h/p" is host h, path /p), percent-decoded once, "\" read as "/", ";params" dropped from each segment,
 # dot segments resolved, letters compared case-insensitively. Prints the
 # requests the plugin served (after line FROM of its log) that it would
 # route under /admin or /reports.
@@ -321,7 +321,8 @@ for line in lines:
     m = re.search(r'"([A-Z]+) (\S+) HTTP/', line)
     if not m:
         continue
-    path = urllib.parse.unquote(m.group(2).split("?", 1)[0]).replace("\\", "/")
+    # urlsplit reads "//h/admin" as host "h" and path "/admin", as Node's URL does.
+    path = urllib.parse.unquote(urllib.parse.urlsplit(m.group(2)).path).replace("\\", "/")
     path = "/".join(seg.split(";", 1)[0] for seg in path.split("/"))
     path = posixpath.normpath("/" + path).lower()
     if re.match(r"^/+(admin|reports)(/|$)", path):
@@ -337,7 +338,7 @@ hostile_path_checks() {
   from=$(wc -l <"$work/plugin.log")
   for path in '/admin/%2e%2e/public' '/admin/..%2fpublic' '/admin/../public' '/admin;x=1/users' \
               '/Admin/users' '/ADMIN' '/public/..%2fadmin/users' '/public/%2e%2e/admin' '/public/../admin' \
-              '/%61dmin/users' '//admin/users' '/admin%2fusers' '/admin/./users' '/%2561dmin' \
+              '/%61dmin/users' '//admin/users' '//h/admin' '/admin%2fusers' '/admin/./users' '/%2561dmin' '/admin%3Bx' \
               '/admin%00/x' '/admin%5cusers' '/public\..\admin' '/Reports/q3'; do
     code=$(curl -s --path-as-is --max-time 10 -o /dev/null -w '%{http_code}' \
       -H "Authorization: Bearer $alice_key" "$base$path" || true)
