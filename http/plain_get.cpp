@@ -85,7 +85,7 @@ std::string_view PlainRequest::param(const std::string& name) const {
 bool is_raw_field(std::string_view name) {
   static constexpr std::string_view kNames[] = {"x-original-uri",    "x-forwarded-uri",  "x-original-method",
                                                 "x-forwarded-method", "x-forwarded-host", "x-forwarded-proto",
-                                                "x-forwarded-for"};
+                                                "x-forwarded-for",    "cookie"};
   for (auto n : kNames)
     if (iequals(name, n)) return true;
   return false;

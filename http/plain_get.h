@@ -66,10 +66,13 @@ struct PlainResponse {
   }
 };
 
-// The forwarded fields the gateway reads (X-Original-URI, X-Forwarded-*):
-// their values are kept exactly as sent, never percent-decoded as httplib
-// decodes other field values, so that the gateway reads the original path
-// once (auth/request_path.h) and "%2e%2e" stays distinguishable from "..".
+// The forwarded fields the gateway reads (X-Original-URI, X-Forwarded-*)
+// and Cookie: their values are kept exactly as sent, never percent-decoded
+// as httplib decodes other field values, so that the gateway reads the
+// original path once (auth/request_path.h) and "%2e%2e" stays
+// distinguishable from "..", and so that a cookie value a sibling site
+// planted ("foo=%3B%20__Host-plugauth_session%3D…") cannot decode into a
+// second cookie the pages would read.
 bool is_raw_field(std::string_view name);
 
 // For a request httplib parsed: puts back the raw values of the raw fields

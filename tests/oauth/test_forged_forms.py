@@ -320,3 +320,21 @@ def test_with_an_https_issuer_the_cookies_are_host_prefixed(https_daemon):
     [cleared] = headers.get_all("Set-Cookie")
     assert_host_cookie(cleared, "__Host-plugauth_session")
     assert "max-age=0" in cleared.lower()
+
+
+def test_a_planted_cookie_whose_value_decodes_into_the_session_cookie_signs_nobody_in(https_daemon):
+    """A sibling subdomain can plant `foo` but not a __Host- cookie. Cookie
+    values are read as sent: "%3B%20__Host-plugauth_session%3D…" inside foo's
+    value must not become a second cookie (once, the header was
+    percent-decoded and the victim was signed into the attacker's account)."""
+    d = https_daemon
+    page = requests.get(d.url("/account"), timeout=10)
+    pre = cookie_value(page, "__Host-plugauth_csrf")
+    fields = dict(hidden_fields(page.text), action="login", username="alice", password=PASSWORD)
+    status, headers, text = post_as(d, "/account", fields, [f"__Host-plugauth_csrf={pre}"])
+    assert status == 303, text[:300]
+    attackers_session = headers["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    planted = f"foo=%3B%20__Host-plugauth_session%3D{attackers_session}"
+    r = requests.get(d.url("/account"), headers={"Cookie": planted}, timeout=10)
+    assert r.status_code == 200
+    assert "Sign out" not in r.text, "a planted cookie value signed the browser in"

@@ -287,16 +287,18 @@ TEST_CASE("mutated proxy requests: whenever the fast lane accepts one, httplib r
   CHECK(refused > 100);
 }
 
-TEST_CASE("the gateway's forwarded fields reach /verify raw on both fronts, never percent-decoded") {
+TEST_CASE("the gateway's forwarded fields and Cookie reach handlers raw on both fronts, never percent-decoded") {
   const std::string head =
       "GET /verify HTTP/1.1\r\nHost: x\r\nX-Original-URI: /admin/%2e%2e/public\r\n"
-      "X-Forwarded-Uri: /a%2Fb\r\nX-Forwarded-Host: a%2etest\r\nX-Api-Key: k%41y\r\n\r\n";
+      "X-Forwarded-Uri: /a%2Fb\r\nX-Forwarded-Host: a%2etest\r\nX-Api-Key: k%41y\r\n"
+      "Cookie: foo=%3B%20plugauth_session%3Dx\r\n\r\n";
   PlainRequest fast;
   REQUIRE(parse_plain_get(head, "/verify", fast));
   CHECK(fast.header("X-Original-URI") == "/admin/%2e%2e/public");
   CHECK(fast.header("X-Forwarded-Uri") == "/a%2Fb");
   CHECK(fast.header("X-Forwarded-Host") == "a%2etest");
   CHECK(fast.header("X-Api-Key") == "kAy");  // other fields: decoded, as httplib does
+  CHECK(fast.header("Cookie") == "foo=%3B%20plugauth_session%3Dx");
   Reference ref;
   REQUIRE_FALSE(ref.serve(head, true).empty());
   CHECK(seen(fast) == ref.last);
