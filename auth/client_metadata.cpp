@@ -3,6 +3,7 @@
 #include "auth/clients.h"
 #include "auth/registration.h"
 #include "auth/scopes.h"
+#include "common/escape.h"
 #include "common/json.h"
 
 namespace plugauth {
@@ -64,7 +65,10 @@ Result<store::ClientRecord> read_and_store(const std::string& url, const Documen
   }
   if (c.redirect_uris.size() > 10) return make_error("the document lists more than 10 redirect URIs");
   c.client_id = url;
-  c.name = get_string("client_name").substr(0, 128);
+  const std::string given_name = get_string("client_name");
+  if (!is_plain_text(given_name))
+    return make_error("the document's client_name contains a control character or a bidirectional override");
+  c.name = std::string(utf8_prefix(given_name, 128));
   if (c.name.empty()) c.name = uri_host(url);
   c.is_public = true;
   if (m.count("scope"))

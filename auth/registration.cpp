@@ -8,6 +8,7 @@
 #include "auth/clients.h"
 #include "auth/credentials.h"
 #include "auth/scopes.h"
+#include "common/escape.h"
 #include "common/json.h"
 
 namespace plugauth {
@@ -128,7 +129,10 @@ Result<picojson::object, OAuthError> register_client(const RegistrationRequest& 
   std::string name = "unnamed client";
   if (auto it = m.find("client_name"); it != m.end()) {
     if (!it->second.is<std::string>()) return metadata_error("client_name must be a string");
-    if (!it->second.get<std::string>().empty()) name = it->second.get<std::string>().substr(0, 128);
+    const std::string& given = it->second.get<std::string>();
+    if (!is_plain_text(given))
+      return metadata_error("client_name contains a control character or a bidirectional override");
+    if (!given.empty()) name = std::string(utf8_prefix(given, 128));
   }
   std::optional<std::string> scope;
   if (auto it = m.find("scope"); it != m.end()) {

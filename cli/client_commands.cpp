@@ -9,6 +9,7 @@
 #include "auth/sign_ins.h"
 #include "cli/format.h"
 #include "cli/identity_commands.h"
+#include "common/escape.h"
 #include "config/duration.h"
 
 namespace plugauth::cli {
@@ -54,6 +55,8 @@ Result<std::optional<std::string>> scope_value(const std::string& text) {
 int client_add(Invocation& inv) {
   const std::string name = inv.get("name");
   if (name.empty() || name.size() > 128) return usage_error(inv, "client add needs --name (1–128 characters)");
+  if (!is_plain_text(name))
+    return usage_error(inv, "--name may not contain control characters or bidirectional overrides");
   // SPEC §4: client_credentials is the operator's to give, and only with an
   // explicit scope: its tokens have no user whose roles would bound them.
   const bool client_credentials = inv.has("grant");

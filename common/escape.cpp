@@ -81,4 +81,27 @@ std::string escape_for_log(std::string_view text) {
   return out;
 }
 
+bool is_plain_text(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto b = static_cast<unsigned char>(text[i]);
+    if (b < 0x80) {
+      if (b < 0x20 || b == 0x7f) return false;
+      ++i;
+      continue;
+    }
+    uint32_t cp = 0;
+    const size_t len = decode_utf8(text, i, cp);
+    if (len == 0 || must_escape(cp)) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xc0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
 }  // namespace plugauth

@@ -19,4 +19,16 @@ namespace plugauth {
 
 std::string escape_for_log(std::string_view text);
 
+// True when `text` is valid UTF-8 with none of the characters above that
+// escape_for_log would rewrite (a backslash is fine). A name a stranger
+// chooses (a registered client_name, a metadata document's client_name) is
+// accepted only if it is plain text: a right-to-left override or a control
+// character in a name shown on a consent page reorders or hides what the
+// user reads (SPEC §3 /register).
+bool is_plain_text(std::string_view text);
+
+// The longest prefix of `text` of at most `max_bytes` that does not cut a
+// UTF-8 sequence in two (names are stored up to a byte limit).
+std::string_view utf8_prefix(std::string_view text, size_t max_bytes);
+
 }  // namespace plugauth

@@ -1,5 +1,7 @@
 #include "http/pages.h"
 
+#include "common/escape.h"
+
 namespace plugauth::pages {
 
 const char* const kStylesheet = R"CSS(
@@ -42,6 +44,11 @@ std::string escape(std::string_view s) {
 
 namespace {
 
+// Text a stranger chose (a client's name), shown with its control characters
+// and bidirectional overrides made visible as escapes: a U+202E in a name
+// must not reverse the words around it on the consent page.
+std::string shown(std::string_view s) { return escape(escape_for_log(s)); }
+
 std::string layout(const std::string& title, const std::string& body) {
   return "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
@@ -58,7 +65,7 @@ std::string hidden_fields(const std::map<std::string, std::string>& hidden) {
 }
 
 std::string client_line(const ClientView& c) {
-  std::string out = "<p><strong>" + escape(c.name) + "</strong> <span class=\"muted\">(" + escape(c.client_id) +
+  std::string out = "<p><strong>" + shown(c.name) + "</strong> <span class=\"muted\">(" + shown(c.client_id) +
                     ")</span></p><p class=\"muted\">After you answer you will be sent to <strong>" +
                     escape(c.redirect_host) + "</strong>.</p>";
   if (c.unverified)

@@ -75,3 +75,36 @@ def test_client_add_refuses_a_redirect_uri_that_is_not_plain_ascii(daemon, uri):
     r = daemon.run_cli("client", "add", "--name", "x", "--redirect-uri", uri)
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert "redirect URI" in r.stderr
+
+
+DECEPTIVE_NAMES = [
+    pytest.param("Notes\u202eppa.exe", id="rtl-override"),
+    pytest.param("Notes\u2066x\u2069", id="isolate"),
+    pytest.param("Notes\x1b[2K", id="escape"),
+    pytest.param("Notes\napproved by the operator", id="newline"),
+    pytest.param("Notes\u009b2J", id="c1-control"),
+]
+
+
+@pytest.mark.parametrize("name", DECEPTIVE_NAMES)
+def test_register_refuses_a_client_name_with_controls_or_bidi_overrides(daemon, name):
+    """The consent page shows client_name to the user: a U+202E there reverses
+    the words that follow it (SPEC §3 /register)."""
+    r = register(daemon, ["https://app.example.com/cb"], client_name=name)
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "invalid_client_metadata"
+    assert "client_name" in r.json()["error_description"]
+
+
+@pytest.mark.parametrize("name", DECEPTIVE_NAMES)
+def test_client_add_refuses_a_name_with_controls_or_bidi_overrides(daemon, name):
+    r = daemon.run_cli("client", "add", "--name", name, "--redirect-uri", "https://app.example.com/cb")
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+
+
+def test_a_plain_non_ascii_client_name_is_registered_and_shown_as_is(daemon):
+    r = register(daemon, ["https://app.example.com/cb"], client_name="Caf\u00e9 Notes \u65e5\u672c")
+    assert r.status_code == 201, r.text
+    page = authorize(daemon, r.json()["client_id"], "https://app.example.com/cb", scope="notes:read")
+    assert page.status_code == 200, page.text[:300]
+    assert "Caf\u00e9 Notes \u65e5\u672c" in page.text

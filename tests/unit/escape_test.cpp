@@ -58,3 +58,27 @@ TEST_CASE("the escaper leaves printable ASCII and ordinary UTF-8 alone") {
   CHECK(escape_for_log("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x91") == "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x94\x91");
   CHECK(escape_for_log("ch\xd0\xb0tgpt.com") == "ch\xd0\xb0tgpt.com");  // a look-alike letter is still a letter
 }
+
+TEST_CASE("a stranger's name is plain text only without controls, bidi overrides or broken UTF-8") {
+  using plugauth::is_plain_text;
+  CHECK(is_plain_text("My GPT"));
+  CHECK(is_plain_text("Café Notes \xe6\x97\xa5\xe6\x9c\xac"));  // accents and CJK are fine
+  CHECK(is_plain_text("back\\slash"));
+  CHECK_FALSE(is_plain_text("Notes\xe2\x80\xae" "ppa"));  // U+202E RLO
+  CHECK_FALSE(is_plain_text("\xe2\x81\xa6x"));            // U+2066 isolate
+  CHECK_FALSE(is_plain_text("a\x1b[2Kb"));
+  CHECK_FALSE(is_plain_text("a\nb"));
+  CHECK_FALSE(is_plain_text("a\x7f"));
+  CHECK_FALSE(is_plain_text("\xc2\x9b"));                // C1 CSI
+  CHECK_FALSE(is_plain_text("\xff"));                    // not UTF-8
+  CHECK_FALSE(is_plain_text("\xe2\x80"));                // cut sequence
+}
+
+TEST_CASE("a name is cut at a byte limit without splitting a UTF-8 sequence") {
+  using plugauth::utf8_prefix;
+  CHECK(utf8_prefix("abc", 10) == "abc");
+  CHECK(utf8_prefix("abcdef", 3) == "abc");
+  CHECK(utf8_prefix("ab\xe6\x97\xa5", 4) == "ab");       // the 3-byte character would be cut
+  CHECK(utf8_prefix("ab\xe6\x97\xa5", 5) == "ab\xe6\x97\xa5");
+  CHECK(plugauth::is_plain_text(utf8_prefix("\xe6\x97\xa5\xe6\x97\xa5", 4)));
+}

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "auth/page_forms.h"
+#include "http/pages.h"
 
 using namespace plugauth;
 
@@ -217,4 +218,16 @@ TEST_CASE("the token does not depend on the order the cookies were sent in") {
   CHECK(check({"plugauth_csrf=" + kVictimPre + "; plugauth_session=" + kVictimSession}, token).accepted());
   CHECK(check({"plugauth_session=" + kVictimSession + "; plugauth_csrf=" + kVictimPre}, token).accepted());
   CHECK(check({"plugauth_session=" + kVictimSession, "plugauth_csrf=" + kVictimPre}, token).accepted());
+}
+
+TEST_CASE("the consent page shows a client name's bidi override and controls as escapes, never raw") {
+  plugauth::pages::ClientView client;
+  client.name = "Notes\xe2\x80\xae" "ppa.exe\x1b[2K<b>";
+  client.client_id = "c_1";
+  client.redirect_host = "app.example";
+  const std::string page =
+      plugauth::pages::consent_page("/authorize", {{"csrf", "t"}}, client, "alice", {{"notes:read", "Read"}});
+  CHECK(page.find("\xe2\x80\xae") == std::string::npos);
+  CHECK(page.find('\x1b') == std::string::npos);
+  CHECK(page.find("Notes\\u{202e}ppa.exe\\x1b[2K&lt;b&gt;") != std::string::npos);
 }
