@@ -34,6 +34,9 @@ const PHONE = { width: 390, height: 844 };
 const CHROMIUM_ARGS = [
   '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  // The https test's two sites, auth.plugin.test and evil.plugin.test, are
+  // Caddy on loopback.
+  '--host-resolver-rules=MAP *.plugin.test 127.0.0.1',
 ];
 
 let browser;
@@ -112,7 +115,7 @@ async function startCallbackServer() {
 
 // A daemon of its own: data directory with a scope description, user alice,
 // one confidential client whose redirect URI is the callback server's.
-async function startPlugauth(t) {
+async function startPlugauth(t, { issuer } = {}) {
   const callback = await startCallbackServer();
   const data = mkdtempSync(path.join(os.tmpdir(), 'plugauth-browser-'));
   writeFileSync(path.join(data, 'plugauth.json'), JSON.stringify({ scopes: { 'notes:read': SCOPE_WORDS } }));
@@ -128,7 +131,8 @@ async function startPlugauth(t) {
   // every use), so a test moves time instead of waiting for it.
   const clockFile = path.join(data, 'clock-offset');
   writeFileSync(clockFile, '0');
-  const proc = spawn(BINARY, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data],
+  const proc = spawn(BINARY, ['serve', '--listen', `127.0.0.1:${port}`, '--data', data,
+    ...(issuer ? ['--issuer', issuer] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PLUGAUTH_TEST_CLOCK_OFFSET_FILE: clockFile } });
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });
@@ -504,3 +508,153 @@ test('no JavaScript needed, on a phone-sized screen: the whole flow with JavaScr
   t.after(() => context.close());
   await signInAndAllow(t, context, 'nojs-phone');
 });
+
+// --- https behind Caddy: the __Host- cookies in a real browser ----------------
+
+// Caddy (/usr/bin/caddy) serving https with its own local CA: the plugin's
+// domain auth.plugin.test proxied to plugauth, and a sibling site
+// evil.plugin.test serving the files in `evilDir` (the attacker's page).
+async function startCaddy(t, { port, upstreamPort, evilDir }) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'plugauth-caddy-'));
+  const caddyfile = `{
+	admin off
+	local_certs
+	skip_install_trust
+	auto_https disable_redirects
+	storage file_system ${dir}/store
+}
+https://auth.plugin.test:${port} {
+	tls internal
+	reverse_proxy 127.0.0.1:${upstreamPort}
+}
+https://evil.plugin.test:${port} {
+	tls internal
+	root * ${evilDir}
+	file_server
+}
+`;
+  writeFileSync(path.join(dir, 'Caddyfile'), caddyfile);
+  let log = '';
+  const proc = spawn(process.env.CADDY || '/usr/bin/caddy', ['run', '--config', path.join(dir, 'Caddyfile'), '--adapter', 'caddyfile'],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: dir, XDG_DATA_HOME: dir, XDG_CONFIG_HOME: dir } });
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((r) => proc.on('exit', r));
+  t.after(async () => {
+    proc.kill('SIGTERM');
+    await Promise.race([exited, sleep(5000)]);
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Ready once it listens (its certificates are made on start).
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`caddy exited early (${proc.exitCode}):\n${log}`);
+    const open = await new Promise((resolve) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.destroy(); resolve(true); });
+      s.on('error', () => resolve(false));
+    });
+    if (open && /serving initial configuration|certificate obtained successfully/.test(log)) break;
+    if (Date.now() > deadline) throw new Error(`caddy did not listen on ${port} within 15 s:\n${log}`);
+    await sleep(100);
+  }
+}
+
+const unescapeHtml = (s) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<')
+  .replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const escapeHtml = (s) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+test('https behind Caddy: the cookies are __Host- (Secure, Path=/, host-only) in Chromium, and a form for a cookie planted from a sibling site is refused',
+  async (t) => {
+    const caddyPort = await freePort();
+    const site = `https://auth.plugin.test:${caddyPort}`;
+    const d = await startPlugauth(t, { issuer: site });
+    const evilDir = mkdtempSync(path.join(os.tmpdir(), 'plugauth-evil-'));
+    t.after(() => rmSync(evilDir, { recursive: true, force: true }));
+    await startCaddy(t, { port: caddyPort, upstreamPort: Number(new URL(d.base).port), evilDir });
+    const viaCaddy = { ...d, base: site };
+
+    // The attacker: a client of their own, and their own visit to its
+    // /authorize, which gives them a pre-session cookie and a form token
+    // minted for it.
+    const reg = await fetch(`${d.base}/register`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['https://evil.example/cb'], client_name: 'Notes Helper' }),
+    });
+    assert.equal(reg.status, 201);
+    const attackerClient = await reg.json();
+    const own = await fetch(`${d.base}/authorize?${new URLSearchParams({
+      response_type: 'code', client_id: attackerClient.client_id, redirect_uri: 'https://evil.example/cb',
+      scope: 'notes:read', state: 'st', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' })}`);
+    assert.equal(own.status, 200);
+    const setCookies = own.headers.getSetCookie();
+    const attackerCookie = setCookies.map((c) => c.split(';')[0]).find((c) => c.startsWith('__Host-plugauth_csrf='));
+    assert.ok(attackerCookie, `an https issuer sets __Host- cookies: ${setCookies.join(' | ')}`);
+    assert.ok(setCookies.every((c) => /;\s*Secure/i.test(c) && /;\s*Path=\//.test(c) && !/;\s*Domain=/i.test(c)),
+      `every page cookie is Secure, Path=/ and has no Domain: ${setCookies.join(' | ')}`);
+    const attackerValue = attackerCookie.split('=').slice(1).join('=');
+    const fields = Object.fromEntries([...(await own.text()).matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)]
+      .map((m) => [unescapeHtml(m[1]), unescapeHtml(m[2])]));
+    assert.ok(fields.csrf, 'the attacker has a form token');
+    fields.action = 'allow';
+
+    // The attacker's page on a sibling site: it plants the attacker's cookie
+    // every way a sibling can, then posts the attacker's consent form.
+    writeFileSync(path.join(evilDir, 'index.html'), `<!doctype html><title>Win a prize</title>
+<script>
+document.cookie = "__Host-plugauth_csrf=${attackerValue}; Domain=plugin.test; Path=/; Secure";
+document.cookie = "__Host-plugauth_session=${attackerValue}; Domain=plugin.test; Path=/; Secure";
+document.cookie = "plugauth_csrf=${attackerValue}; Domain=plugin.test; Path=/; Secure";
+document.cookie = "__Host-plugauth_csrf=${attackerValue}; Path=/; Secure";
+</script>
+<form id="f" method="post" action="${site}/authorize">
+${Object.entries(fields).map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('\n')}
+<button type="submit">Claim your prize</button>
+</form>`);
+
+    // The victim signs in on the plugin's domain in Chromium.
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const { verifier, challenge } = pkcePair();
+    const state = b64url(randomBytes(16));
+    assert.equal((await page.goto(authorizeUrl(viaCaddy, { state, challenge }))).status(), 200);
+    assert.equal((await signIn(page)).status(), 200);
+    assert.equal(await page.locator('h1').innerText(), 'Allow access?');
+    const cookies = await context.cookies(site);
+    const names = cookies.map((c) => c.name).sort();
+    assert.deepEqual(names, ['__Host-plugauth_csrf', '__Host-plugauth_session'], JSON.stringify(cookies));
+    for (const c of cookies) {
+      assert.equal(c.secure, true, `${c.name} is Secure`);
+      assert.equal(c.path, '/', `${c.name} has Path=/`);
+      assert.equal(c.domain, 'auth.plugin.test', `${c.name} is host-only (no Domain)`);
+      assert.equal(c.httpOnly, true, `${c.name} is HttpOnly`);
+    }
+
+    // The victim visits the attacker's page and clicks.
+    await page.goto(`https://evil.plugin.test:${caddyPort}/`);
+    const after = await context.cookies(site);
+    assert.ok(!after.some((c) => c.name.startsWith('__Host-') && c.value === attackerValue),
+      `Chromium let no sibling site set a __Host- cookie for the plugin's domain: ${JSON.stringify(after)}`);
+    assert.ok(after.some((c) => c.name === 'plugauth_csrf' && c.value === attackerValue),
+      'the sibling could plant a cookie without the prefix (which plugauth does not read over https)');
+    const posted = page.waitForResponse((r) => r.request().method() === 'POST' && r.url() === `${site}/authorize`);
+    await page.getByRole('button', { name: 'Claim your prize' }).click();
+    const refused = await posted;
+    await page.waitForLoadState('load');
+    assert.equal(refused.status(), 403, 'a form minted for the attacker\'s cookie is refused');
+    assert.equal(refused.headers().location, undefined, 'and redirects nowhere');
+    assert.match(await page.locator('main').innerText(), /This form expired/);
+    await shot(page, 'https-planted-cookie-refused');
+    assert.ok(!page.url().startsWith('https://evil.example'), page.url());
+
+    // The victim's own flow still works over https: straight to consent,
+    // allow, land on the callback, the code buys tokens.
+    assert.equal((await page.goto(authorizeUrl(viaCaddy, { state, challenge }))).status(), 200);
+    assert.equal(await page.locator('h1').innerText(), 'Allow access?');
+    const landing = await landOnCallback(page, viaCaddy, 'Allow');
+    assert.equal(landing.searchParams.get('iss'), site);
+    assert.equal(d.callback.hits.length, 1, 'only the victim\'s own consent reached a redirect URI');
+    const token = await exchangeCode(d, landing.searchParams.get('code'), verifier);
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+  });
