@@ -103,9 +103,14 @@ Result<std::optional<PresentedClient>, OAuthError> presented_client(
 
 Result<store::ClientRecord, OAuthError> authenticate_client(const PresentedClient& presented, store::Store& store,
                                                             const CryptoKeys& crypto, int64_t now) {
+  if (presented.client_id.empty() || presented.client_id.size() > 512) return oauth_errors::kInvalidClient;
+  return authenticate_client(presented, store.find_client(presented.client_id), crypto, now);
+}
+
+Result<store::ClientRecord, OAuthError> authenticate_client(const PresentedClient& presented,
+                                                            const std::optional<store::ClientRecord>& client,
+                                                            const CryptoKeys& crypto, int64_t now) {
   using namespace oauth_errors;
-  if (presented.client_id.empty() || presented.client_id.size() > 512) return kInvalidClient;
-  auto client = store.find_client(presented.client_id);
   if (!client || (client->expires_at && *client->expires_at <= now)) return kInvalidClient.with("unknown client");
   if (client->is_public) {
     if (presented.secret && !presented.secret->empty())

@@ -50,6 +50,11 @@ Result<std::optional<PresentedClient>, OAuthError> presented_client(
 // client must not claim one. Errors are invalid_client (401).
 Result<store::ClientRecord, OAuthError> authenticate_client(const PresentedClient& presented, store::Store& store,
                                                             const CryptoKeys& crypto, int64_t now);
+// The same, with the record the caller already looked up (nullopt: no such
+// client).
+Result<store::ClientRecord, OAuthError> authenticate_client(const PresentedClient& presented,
+                                                            const std::optional<store::ClientRecord>& client,
+                                                            const CryptoKeys& crypto, int64_t now);
 
 // The redirect URI's host, for the consent page ("you will be sent to …").
 std::string uri_host(std::string_view uri);

@@ -6,8 +6,11 @@
 // answer does not say which of the three was wrong.
 //
 // One budget: every failed sign-in and every wrong authenticator code,
-// wherever it is typed (sign-in, /account), counts against the same
-// per-account and per-address keys of the throttle. Wrong codes sent with
+// wherever it is typed (sign-in, /account: both go through check_login),
+// counts against the same per-account and per-address keys of the
+// throttle, checked and counted in one step (auth/throttle.h). The
+// per-account key is used only for a name that exists: made-up names count
+// against their address alone. Wrong codes sent with
 // the right password also count, persistently, towards a lock of the
 // account's sign-in (kWrongCodeLockLimit) that only `user unlock` or
 // `user passwd` lifts.
@@ -27,7 +30,7 @@ namespace plugauth {
 constexpr int kWrongCodeLockLimit = 100;
 
 struct LoginFailure {
-  int status = 401;          // 401 wrong credentials, 429 throttled or locked
+  int status = 401;          // 401 wrong credentials, 429 throttled or locked, 503 too many at once
   std::string message;       // for the page
   int64_t retry_after = 0;   // seconds, with 429 (0: locked until an operator acts)
 };
@@ -35,17 +38,5 @@ struct LoginFailure {
 Result<store::UserRecord, LoginFailure> check_login(OAuthContext& ctx, const std::string& username,
                                                     const std::string& password, const std::string& totp_code,
                                                     const std::string& client_ip, const std::string& path);
-
-// Seconds to wait before `username` (or anyone at `client_ip`) may try a
-// password or a code again; nullopt if neither is throttled now. `user`,
-// when the name is known, brings its `user unlock` time.
-std::optional<int64_t> sign_in_wait(OAuthContext& ctx, const std::string& username,
-                                    const std::optional<store::UserRecord>& user, const std::string& client_ip);
-
-// A wrong authenticator code for `user` typed at `path` outside sign-in
-// (/account): counts in the account's and the address's one budget, and,
-// when the same form also carried the right password, towards the lock.
-void record_wrong_code(OAuthContext& ctx, const store::UserRecord& user, const std::string& client_ip,
-                       const std::string& path, bool with_right_password);
 
 }  // namespace plugauth

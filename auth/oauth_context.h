@@ -6,6 +6,7 @@
 #include <string>
 
 #include "auth/crypto.h"
+#include "auth/passwords.h"
 #include "auth/signing_keys.h"
 #include "auth/throttle.h"
 #include "auth/verifier.h"
@@ -28,6 +29,9 @@ struct OAuthContext {
   store::AuditQueue& audit;
   // Fetches Client ID Metadata Documents (https client_ids); may be empty.
   std::function<Result<std::string>(const std::string& url)> fetch_client_metadata;
+  // Bounds the password checks that run at once (auth/passwords.h); none
+  // when null (the CLI, unit tests).
+  PasswordGate* password_gate = nullptr;
 };
 
 }  // namespace plugauth

@@ -105,4 +105,15 @@ FormCheck check_form(const std::vector<std::string_view>& cookie_headers, std::s
   return check;
 }
 
+bool needs_password(SensitiveAction action, int64_t password_entered_at, int64_t now) {
+  switch (action) {
+    case SensitiveAction::TurnTwoStepOn:
+    case SensitiveAction::TurnTwoStepOff:
+      return true;
+    case SensitiveAction::CreateKey:
+      return now < password_entered_at || now - password_entered_at > kRecentPasswordSeconds;
+  }
+  return true;
+}
+
 }  // namespace plugauth

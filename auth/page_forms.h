@@ -33,6 +33,7 @@
 // would let anyone who can plant a cookie break the pages.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -98,5 +99,27 @@ struct FormCheck {
 // Compares in constant time.
 FormCheck check_form(const std::vector<std::string_view>& cookie_headers, std::string_view presented_token,
                      const PageCookieNames& names, const SecretKey& key);
+
+// --- the password asked again (SPEC §8.16) -------------------------------------
+//
+// A session cookie is a bearer credential: whoever copied it acts as the
+// user. So what binds the account to something new, or mints a long-lived
+// credential from the session, asks for the password again (and the current
+// authenticator code when two-step sign-in is on), in the same form:
+//   - turning two-step sign-in on (else the copier enrols their own
+//     authenticator and the owner is shut out) or off: always;
+//   - creating an API key: unless the password was entered within the last
+//     10 minutes, at sign-in or on a form of this session.
+// Revoking a key, signing out and setting up (showing a secret that is not
+// yet in force) only take away or show; they need the session alone.
+// Wrong passwords typed there count in the sign-in throttle.
+enum class SensitiveAction { CreateKey, TurnTwoStepOn, TurnTwoStepOff };
+
+inline constexpr int64_t kRecentPasswordSeconds = 10 * 60;
+
+// Must the form for `action` carry the password, for a session whose user
+// last entered it at `password_entered_at`? A time in the future (a clock
+// set back) is not "recent": it asks.
+bool needs_password(SensitiveAction action, int64_t password_entered_at, int64_t now);
 
 }  // namespace plugauth

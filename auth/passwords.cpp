@@ -27,4 +27,36 @@ void burn_password_check(std::string_view password) {
   (void)verify_password(password, dummy);
 }
 
+bool PasswordGate::enter() {
+  std::unique_lock lock(mu_);
+  if (running_ < slots_) {
+    ++running_;
+    return true;
+  }
+  if (waiting_ >= queue_) return false;
+  ++waiting_;
+  turn_.wait(lock, [this] { return running_ < slots_; });
+  --waiting_;
+  ++running_;
+  return true;
+}
+
+void PasswordGate::leave() {
+  {
+    std::lock_guard lock(mu_);
+    --running_;
+  }
+  turn_.notify_one();
+}
+
+size_t PasswordGate::running() const {
+  std::lock_guard lock(mu_);
+  return running_;
+}
+
+size_t PasswordGate::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
+}
+
 }  // namespace plugauth

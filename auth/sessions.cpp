@@ -18,7 +18,7 @@ std::string Sessions::create(const std::string& user_id) {
   return minted.token;
 }
 
-std::optional<store::UserRecord> Sessions::resolve(const std::string& cookie) const {
+std::optional<store::SessionRecord> Sessions::live(const std::string& cookie) const {
   if (cookie.empty()) return std::nullopt;
   auto parsed = crypto_.parse_token(cookie);
   if (!parsed || parsed->type != TokenType::Session) return std::nullopt;
@@ -26,7 +26,23 @@ std::optional<store::UserRecord> Sessions::resolve(const std::string& cookie) co
   if (!session || session->expires_at <= clock_.now() ||
       !constant_time_equal(session->token_hash, crypto_.hash_secret(cookie)))
     return std::nullopt;
+  return session;
+}
+
+std::optional<store::UserRecord> Sessions::resolve(const std::string& cookie) const {
+  auto session = live(cookie);
+  if (!session) return std::nullopt;
   return store_.find_user_by_id(session->user_id);
+}
+
+std::optional<int64_t> Sessions::password_entered_at(const std::string& cookie) const {
+  auto session = live(cookie);
+  if (!session) return std::nullopt;
+  return session->authenticated_at;
+}
+
+void Sessions::password_entered(const std::string& cookie) {
+  if (auto session = live(cookie)) store_.set_session_authenticated(session->session_id, clock_.now());
 }
 
 void Sessions::destroy(const std::string& cookie) {

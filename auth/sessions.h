@@ -27,6 +27,11 @@ class Sessions {
   // The signed-in user, if the cookie names a live session.
   std::optional<store::UserRecord> resolve(const std::string& cookie) const;
   void destroy(const std::string& cookie);
+  // When the session's user last entered the password (SPEC §8.16); nullopt
+  // for no live session.
+  std::optional<int64_t> password_entered_at(const std::string& cookie) const;
+  // The session's user entered the password (and code) again now.
+  void password_entered(const std::string& cookie);
 
   // A fresh value for the pre-session cookie (random, base64url).
   std::string new_pre_session_cookie();
@@ -34,6 +39,8 @@ class Sessions {
   const SecretKey& form_key() const { return csrf_key_; }
 
  private:
+  std::optional<store::SessionRecord> live(const std::string& cookie) const;
+
   store::Store& store_;
   const CryptoKeys& crypto_;
   const Clock& clock_;

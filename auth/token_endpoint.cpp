@@ -33,27 +33,31 @@ Result<store::ClientRecord, OAuthError> authenticate_request_client(const TokenR
   if (!presented) return presented.error();
   if (!presented->has_value()) return oauth_errors::kInvalidClient.with("client authentication required");
   const PresentedClient& pc = **presented;
-  const std::string client_key = "client:" + pc.client_id.substr(0, 256);
-  const std::string ip_key = "ip:" + request.client_ip;
-  auto wait = ctx.throttle.blocked(client_key, kAccountFailureLimit);
-  if (!wait) wait = ctx.throttle.blocked(ip_key, kIpFailureLimit);
-  if (wait) {
+  // SPEC §8.9: the client's key only for a client that exists (made-up ids
+  // count against the address alone), checked and counted in one step.
+  std::optional<store::ClientRecord> found;
+  if (!pc.client_id.empty() && pc.client_id.size() <= 512) found = ctx.store.find_client(pc.client_id);
+  std::vector<ThrottleKey> keys{{FailureThrottle::address_key(request.client_ip), kIpFailureLimit, true}};
+  if (found) keys.push_back({"client:" + found->client_id, kAccountFailureLimit, false});
+  // The secret's check is one hash: it runs under the throttle's lock, so the
+  // check and the count are one step and parallel requests are not limited.
+  Result<store::ClientRecord, OAuthError> client = oauth_errors::kInvalidClient;
+  bool ok = false;
+  if (auto refusal = ctx.throttle.attempt(
+          keys, [&] { return static_cast<bool>(client = authenticate_client(pc, found, ctx.crypto, ctx.clock.now())); },
+          &ok)) {
     OAuthError e = oauth_errors::kTooManyRequests.with("too many failed client authentications; retry in " +
-                                                        std::to_string(*wait) + " s");
+                                                        std::to_string(refusal->seconds) + " s");
     e.error = "invalid_client";
-    e.retry_after = *wait;
+    e.retry_after = refusal->seconds;
     return e;
   }
-  auto client = authenticate_client(pc, ctx.store, ctx.crypto, ctx.clock.now());
   if (!client) {
-    ctx.throttle.record_failure(client_key, kAccountFailureLimit);
-    ctx.throttle.record_failure(ip_key, kIpFailureLimit);
-    ctx.audit.push({ctx.clock.now(), "client_auth_failed", "", pc.client_id, "", "", 401, request.client_ip,
-                    client.error().description});
+    ctx.audit.push({ctx.clock.now(), "client_auth_failed", "", found ? found->client_id : "", "", "", 401,
+                    request.client_ip, client.error().description});
     return client.error();
   }
   if (client->is_public && !allow_public) return oauth_errors::kInvalidClient.with("a confidential client is required");
-  ctx.throttle.record_success(client_key);
   return client;
 }
 

@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <condition_variable>
 #include <memory>
 #include <iostream>
@@ -128,14 +130,20 @@ int serve(Invocation& inv) {
   for (const auto& w : config_warnings(app.config)) log_warn(w);
   if (app.clock.shifted())
     log_warn("PLUGAUTH_TEST_CLOCK_OFFSET_FILE is set: the clock is shifted for testing; never do this in production");
+  if (std::getenv("PLUGAUTH_TEST_REQUEST_DEADLINE_MS"))
+    log_warn("PLUGAUTH_TEST_REQUEST_DEADLINE_MS is set: the request deadline is changed for testing; never do this "
+             "in production");
 
   Verifier verifier(*app.store, *app.crypto, app.clock, app.config, *app.signing_keys);
   store::AuditQueue audit;
   Metrics metrics;
   FailureThrottle throttle(app.clock);
   MetadataFetcher metadata_fetcher(app.config, app.clock);
+  // SPEC §8.9: one argon2id check (64 MiB) per core at once, 64 more waiting.
+  PasswordGate password_gate(std::max(2u, std::thread::hardware_concurrency()), 64);
   OAuthContext oauth{app.config, *app.store, *app.crypto, *app.signing_keys, app.clock, app.random, verifier, throttle,
-                     audit, [&metadata_fetcher](const std::string& url) { return metadata_fetcher.fetch(url); }};
+                     audit, [&metadata_fetcher](const std::string& url) { return metadata_fetcher.fetch(url); },
+                     &password_gate};
   Sessions sessions(*app.store, *app.crypto, app.clock, app.random);
   TokenEndpoint token_endpoint;
   HttpServer server(ServerDeps{app.config, *app.store, *app.signing_keys, verifier, audit, metrics, app.clock, oauth,

@@ -1,7 +1,8 @@
 // /account: an end user's own page. Sign in (same session as /authorize),
 // list, create (shown once) and revoke their own user_http API keys, and
 // turn two-step sign-in on (with a code from the new secret) or off (with a
-// current code).
+// current code). What binds the account to something new or mints a key asks
+// for the password again (SPEC §8.16, auth/page_forms.h).
 #include <httplib.h>
 
 #include "auth/login.h"
@@ -64,6 +65,7 @@ class AccountRoutes {
       return see_other(res);
     }
     if (action == "create") {
+      if (!password_confirmed(SensitiveAction::CreateKey, *user, cookies, *form, req, res)) return;
       std::string label = (*form)["name"].substr(0, 128);
       size_t active = 0;
       for (const auto& k : ctx_.store.api_keys(user->name))
@@ -102,15 +104,17 @@ class AccountRoutes {
       if (user->mfa) return render(cookies, res, "Two-step sign-in is already on.", "", 400);
       auto secret = open_pending_totp(ctx_.crypto, user->id, (*form)["setup"], now);
       if (!secret) return render(cookies, res, "The setup expired or was changed; start again.", "", 400);
+      // On a refusal the same setup is shown again, so the app need not be
+      // set up twice.
+      pages::TwoStepView view;
+      view.setup_secret = totp::base32(*secret);
+      view.setup_uri = totp_uri_for(ctx_.config.issuer, *user, *secret);
+      view.setup_token = (*form)["setup"];
+      if (!password_confirmed(SensitiveAction::TurnTwoStepOn, *user, cookies, *form, req, res, &view)) return;
       auto step = totp::accepted_step(*secret, (*form)["totp"], now, -1);
-      if (!step) {
-        pages::TwoStepView view;
-        view.setup_secret = totp::base32(*secret);
-        view.setup_uri = totp_uri_for(ctx_.config.issuer, *user, *secret);
-        view.setup_token = (*form)["setup"];
+      if (!step)
         return render(cookies, res, "That code is not the one the app shows now; check the phone's clock and try again.",
                       "", 400, &view);
-      }
       ctx_.store.set_user_totp(user->id, seal_totp_secret(ctx_.crypto, ctx_.random, user->id, *secret), now);
       ctx_.store.advance_totp_step(user->id, *step);  // the code just used does not sign in
       // SPEC §8.15: what signed in without the new factor ends, but this
@@ -125,20 +129,10 @@ class AccountRoutes {
     }
     if (action == "totp_disable") {
       if (!user->mfa) return see_other(res);
-      // SPEC §8.9: the account's and the address's one budget, shared with sign-in.
-      if (auto wait = sign_in_wait(ctx_, user->name, user, req.remote_addr)) {
-        res.set_header("Retry-After", std::to_string(*wait));
-        return render(cookies, res, "Too many wrong codes. Try again in " + std::to_string(*wait) + " seconds.", "", 429);
-      }
-      if (!check_totp(ctx_.crypto, ctx_.store, ctx_.clock, user->id, (*form)["totp"])) {
-        // This form carries no password yet, so its wrong codes do not count
-        // towards the lock: a copied session cookie must never lock the
-        // account (issue 20 item 2 adds the password here).
-        record_wrong_code(ctx_, *user, req.remote_addr, req.path, false);
-        ctx_.audit.push({now, "mfa_disable_failed", user->id, "", "", "/account", 401, req.remote_addr,
-                         "wrong or reused authenticator code"});
-        return render(cookies, res, "That code is wrong or was already used.", "", 401);
-      }
+      // The password and the current code, checked as a sign-in is: the one
+      // budget of wrong passwords and codes (SPEC §8.9), and wrong codes with
+      // the right password count towards the lock.
+      if (!password_confirmed(SensitiveAction::TurnTwoStepOff, *user, cookies, *form, req, res)) return;
       ctx_.store.set_user_totp(user->id, std::nullopt, now);
       ctx_.audit.push({now, "mfa_disabled", user->id, "", "", "/account", 200, req.remote_addr, "self-service"});
       return see_other(res);
@@ -147,6 +141,36 @@ class AccountRoutes {
   }
 
  private:
+  // SPEC §8.16, the rule in auth/page_forms.h: true when `action` may go
+  // ahead (the password was entered recently enough, or this form carries
+  // the right password and code); else the refusal has been rendered. A
+  // form with no password is asked for it and counts as no attempt; a wrong
+  // one counts in the sign-in throttle, as at sign-in.
+  bool password_confirmed(SensitiveAction action, const store::UserRecord& user, const PageCookies& cookies,
+                          const std::map<std::string, std::string>& form, const httplib::Request& req,
+                          httplib::Response& res, const pages::TwoStepView* view = nullptr) {
+    const auto entered_at = sessions_.password_entered_at(cookies.session);
+    if (entered_at && !needs_password(action, *entered_at, ctx_.clock.now())) return true;
+    const auto field = [&](const char* name) {
+      auto it = form.find(name);
+      return it == form.end() ? std::string() : it->second;
+    };
+    if (field("password").empty()) {
+      render(cookies, res, "Enter your password to do this.", "", 401, view);
+      return false;
+    }
+    auto checked = check_login(ctx_, user.name, field("password"), field("totp"), req.remote_addr, req.path);
+    if (!checked || checked->id != user.id) {
+      const int status = checked ? 401 : checked.error().status;
+      if (!checked && checked.error().retry_after > 0)
+        res.set_header("Retry-After", std::to_string(checked.error().retry_after));
+      render(cookies, res, checked ? "Sign in again." : checked.error().message, "", status, view);
+      return false;
+    }
+    sessions_.password_entered(cookies.session);
+    return true;
+  }
+
   void see_other(httplib::Response& res) {
     http::page_headers(res);
     res.set_redirect("/account", 303);
@@ -165,7 +189,11 @@ class AccountRoutes {
     }
     pages::TwoStepView two_step = setup ? *setup : pages::TwoStepView{};
     two_step.enabled = user->mfa;
-    http::send_page(res, status, pages::account_page(user->name, csrf, keys, new_key, message, two_step));
+    const auto entered_at = sessions_.password_entered_at(cookies.session);
+    const bool key_needs_password =
+        !entered_at || needs_password(SensitiveAction::CreateKey, *entered_at, ctx_.clock.now());
+    http::send_page(res, status,
+                    pages::account_page(user->name, csrf, keys, new_key, message, two_step, key_needs_password));
   }
 
   OAuthContext& ctx_;

@@ -8,24 +8,28 @@
 // takes about 2 µs, and the thread hand-offs around it took ten times that.
 //
 // How: a few event-loop threads own the listening socket and every
-// connection while it is idle or its request is still arriving. A request
-// that is complete in the buffer and is a gateway request without a body
-// (/verify) is processed right on the loop thread, then written back
+// connection. A request is read on the loop, head and body, until all of it
+// is in the buffer (SPEC §8.10: within 10 s of its first byte, else 408; a
+// head two parsers could read differently, or over the limits, is refused
+// there, http/plain_get.h head_refusal). A gateway request without a body
+// (/verify) is then processed right on the loop thread and written back
 // non-blocking: a plain GET through the fast lane (http/plain_get.h: a
 // strict reader that leaves anything unusual to httplib, the same handler,
 // a direct writer), any other through httplib's Server::process_request
-// over an in-memory stream. Any other request (pages, /token, bodies,
-// anything slow or odd) hands its connection, with the bytes already read,
-// to a worker thread that serves it as httplib always did, blocking, and
-// then gives the connection back to its loop to wait for the next request:
-// an idle connection never holds a thread. Limits and timeouts are the same
-// on both paths: 5 s to send a request, 5 s to take a response, 5 s idle,
-// request heads ≤ 16 KiB.
+// over an in-memory stream. Any other request (pages, /token, bodies) goes,
+// whole, to a worker thread, which runs the same process_request over the
+// same in-memory stream and gives the connection back to its loop with the
+// answer to send. So a worker never reads from or writes to a client: a
+// slow or dripping client holds no thread, only its buffer (≤ 64 KiB head
+// + 64 KiB body). A connection that must close is half-closed and read out
+// for up to 2 s first, so the peer reads the answer (a reset could destroy
+// it). 5 s to take a response, 5 s idle.
 #pragma once
 
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -70,6 +74,10 @@ class EventServer : public httplib::Server {
     trusted_ = std::make_unique<AddressMatcher>(cidrs);
   }
 
+  // SPEC §8.10: a whole request arrives within this of its first byte, else
+  // 408 and the close (default 10 s; tests shorten it). Set before run().
+  void set_request_deadline(std::chrono::milliseconds deadline) { request_deadline_ = deadline; }
+
   // Binds and listens; the error names why.
   Status bind(const std::string& host, int port);
   int bound_port() const { return bound_port_; }
@@ -84,13 +92,20 @@ class EventServer : public httplib::Server {
 
  private:
   friend struct Loop;
-  void serve_handed_off(std::shared_ptr<Connection> conn);  // on a worker thread
-  bool process_buffered_request(Connection& conn, size_t request_end, bool& close_after);
+  // On a worker thread: answers the request in conn->in[0, request_end)
+  // into conn->out, then gives the connection back to its loop.
+  void serve_handed_off(std::shared_ptr<Connection> conn, size_t head_end, size_t request_end);
+  // A worker is done with a connection: back to its loop, which waits for
+  // its next request or, when it must close (close_after_write), half-closes
+  // it and reads out what the peer still sends before closing it.
+  void give_back(std::shared_ptr<Connection> conn);
+  bool process_buffered_request(Connection& conn, size_t head_end, size_t request_end, bool& close_after);
 
   // Request::remote_addr := the client's address (set_trusted_proxies).
   void resolve_client_address(httplib::Request& req) const;
 
   std::unique_ptr<AddressMatcher> trusted_;
+  std::chrono::milliseconds request_deadline_{10000};
   size_t worker_threads_ = 64;
   std::string fast_path_;
   FastHandler fast_handler_;

@@ -140,10 +140,16 @@ std::string consent_page(const std::string& action, const std::map<std::string, 
 
 namespace {
 
-std::string code_field(const std::string& label) {
-  return "<label for=\"totp\">" + escape(label) +
-         "</label><input type=\"text\" id=\"totp\" name=\"totp\" inputmode=\"numeric\" "
-         "autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" maxlength=\"6\" required>";
+std::string code_field(const std::string& label, const std::string& id = "totp") {
+  return "<label for=\"" + id + "\">" + escape(label) + "</label><input type=\"text\" id=\"" + id +
+         "\" name=\"totp\" inputmode=\"numeric\" autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" "
+         "maxlength=\"6\" required>";
+}
+
+// SPEC §8.16: the password asked again in the form of a sensitive action.
+std::string password_field(const std::string& label, const std::string& id) {
+  return "<label for=\"" + id + "\">" + escape(label) + "</label><input type=\"password\" id=\"" + id +
+         "\" name=\"password\" autocomplete=\"current-password\" required>";
 }
 
 std::string two_step_section(const std::string& csrf_field, const TwoStepView& t) {
@@ -152,7 +158,8 @@ std::string two_step_section(const std::string& csrf_field, const TwoStepView& t
     return out + "<p id=\"two-step-state\">On: signing in asks for the code from your authenticator app.</p>"
                  "<form method=\"post\" action=\"/account\">" + csrf_field +
            "<input type=\"hidden\" name=\"action\" value=\"totp_disable\">" +
-           code_field("Current code, to turn it off") +
+           password_field("Your password, to turn it off", "off-password") +
+           code_field("Current code from your app") +
            "<div class=\"row\"><button type=\"submit\" class=\"secondary\">Turn off</button></div></form>";
   }
   if (!t.setup_token.empty()) {
@@ -164,7 +171,7 @@ std::string two_step_section(const std::string& csrf_field, const TwoStepView& t
            "<form method=\"post\" action=\"/account\">" + csrf_field +
            "<input type=\"hidden\" name=\"action\" value=\"totp_confirm\">"
            "<input type=\"hidden\" name=\"setup\" value=\"" + escape(t.setup_token) + "\">" +
-           code_field("Code from the app") +
+           code_field("Code from the app") + password_field("Your password, to turn it on", "on-password") +
            "<div class=\"row\"><button type=\"submit\">Turn on</button></div></form>";
   }
   return out + "<p id=\"two-step-state\">Off: signing in needs only your password.</p>"
@@ -177,7 +184,8 @@ std::string two_step_section(const std::string& csrf_field, const TwoStepView& t
 }  // namespace
 
 std::string account_page(const std::string& username, const std::string& csrf, const std::vector<KeyView>& keys,
-                         const std::string& new_key, const std::string& message, const TwoStepView& two_step) {
+                         const std::string& new_key, const std::string& message, const TwoStepView& two_step,
+                         bool key_needs_password) {
   std::string body = "<h1>Your API keys</h1><p>Signed in as <strong>" + escape(username) + "</strong>.</p>";
   if (!message.empty()) body += "<p class=\"warn\" role=\"status\">" + escape(message) + "</p>";
   if (!new_key.empty())
@@ -187,7 +195,13 @@ std::string account_page(const std::string& username, const std::string& csrf, c
   body += "<form method=\"post\" action=\"/account\">" + csrf_field +
           "<input type=\"hidden\" name=\"action\" value=\"create\">"
           "<label for=\"name\">New key's label</label>"
-          "<input type=\"text\" id=\"name\" name=\"name\" maxlength=\"128\" placeholder=\"e.g. ChatGPT\">"
+          "<input type=\"text\" id=\"name\" name=\"name\" maxlength=\"128\" placeholder=\"e.g. ChatGPT\">" +
+          (key_needs_password
+               ? "<p class=\"muted\" id=\"key-asks-password\">You signed in more than 10 minutes ago: enter your "
+                 "password again to create a key.</p>" +
+                     password_field("Your password", "key-password") +
+                     (two_step.enabled ? code_field("Current code from your app", "key-totp") : "")
+               : std::string()) +
           "<div class=\"row\"><button type=\"submit\">Create key</button></div></form>";
   if (keys.empty()) {
     body += "<p class=\"muted\">You have no active keys.</p>";

@@ -57,7 +57,10 @@ struct TwoStepView {
   std::string setup_token;
 };
 
+// `key_needs_password`: the create-key form asks for the password (and code)
+// again (SPEC §8.16); the two-step forms always do.
 std::string account_page(const std::string& username, const std::string& csrf, const std::vector<KeyView>& keys,
-                         const std::string& new_key, const std::string& message, const TwoStepView& two_step);
+                         const std::string& new_key, const std::string& message, const TwoStepView& two_step,
+                         bool key_needs_password);
 
 }  // namespace plugauth::pages

@@ -115,6 +115,81 @@ void restore_raw_fields(std::string_view head, httplib::Headers& headers) {
   for (auto& [name, value] : raw) headers.emplace(std::move(name), std::move(value));
 }
 
+HeadRefusal head_refusal(std::string_view head) {
+  for (size_t i = 0; i < head.size(); ++i) {
+    if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return {400, "a line ends in a bare LF"};
+    if (head[i] == '\r' && i + 1 < head.size() && head[i + 1] != '\n') return {400, "a bare CR in the request head"};
+  }
+  size_t pos = head.find("\r\n");
+  if ((pos == std::string_view::npos ? head.size() : pos) > kMaxLineBytes)
+    return {414, "request line longer than 8 KiB"};
+  if (head.size() > kMaxHeadBytes) return {431, "request head larger than 64 KiB"};
+  if (pos == std::string_view::npos) return {};
+  bool transfer_encoding = false;
+  std::string_view content_length;
+  size_t fields = 0;
+  for (pos += 2; pos < head.size();) {
+    size_t end = head.find("\r\n", pos);
+    if (end == std::string_view::npos) {
+      if (head.size() - pos > kMaxLineBytes) return {431, "a header line longer than 8 KiB"};
+      break;  // not all here yet
+    }
+    const std::string_view field = head.substr(pos, end - pos);
+    pos = end + 2;
+    if (field.empty()) break;
+    if (field.size() > kMaxLineBytes) return {431, "a header line longer than 8 KiB"};
+    if (++fields > kMaxFields) return {431, "more than 100 header fields"};
+    if (is_space_or_tab(field.front())) return {400, "a folded header line"};
+    const size_t colon = field.find(':');
+    if (colon == std::string_view::npos) continue;  // httplib refuses it
+    const std::string_view name = field.substr(0, colon);
+    std::string_view value = field.substr(colon + 1);
+    while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
+    while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
+    if (iequals(name, "transfer-encoding")) {
+      if (transfer_encoding || !iequals(value, "chunked")) return {400, "a Transfer-Encoding other than chunked"};
+      transfer_encoding = true;
+    } else if (iequals(name, "content-length")) {
+      if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string_view::npos)
+        return {400, "a Content-Length that is not a number"};
+      if (!content_length.empty() && content_length != value) return {400, "two different Content-Lengths"};
+      content_length = value;
+    }
+  }
+  if (transfer_encoding && !content_length.empty()) return {400, "both Transfer-Encoding and Content-Length"};
+  return {};
+}
+
+BodyFraming body_framing(std::string_view head) {
+  BodyFraming framing;
+  size_t pos = head.find("\r\n");
+  if (pos == std::string_view::npos) return framing;
+  for (pos += 2; pos < head.size();) {
+    const size_t end = head.find("\r\n", pos);
+    if (end == std::string_view::npos) break;
+    const std::string_view field = head.substr(pos, end - pos);
+    pos = end + 2;
+    if (field.empty()) break;
+    const size_t colon = field.find(':');
+    if (colon == std::string_view::npos) continue;
+    const std::string_view name = field.substr(0, colon);
+    std::string_view value = field.substr(colon + 1);
+    while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
+    while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
+    if (iequals(name, "transfer-encoding")) {
+      framing.chunked = true;
+    } else if (iequals(name, "content-length")) {
+      size_t n = 0;
+      for (char ch : value) n = n * 10 + static_cast<size_t>(ch - '0');  // digits only: head_refusal checked
+      framing.length = n;
+    } else if (iequals(name, "expect")) {
+      framing.expect = true;
+      framing.expects_continue = iequals(value, "100-continue");
+    }
+  }
+  return framing;
+}
+
 bool parse_plain_get(std::string_view head, std::string_view path, PlainRequest& req) {
   constexpr std::string_view kMethod = "GET ", kVersion = " HTTP/1.1\r\n";
   if (head.substr(0, kMethod.size()) != kMethod) return false;

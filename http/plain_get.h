@@ -80,6 +80,42 @@ bool is_raw_field(std::string_view name);
 // decoded ones.
 void restore_raw_fields(std::string_view head, httplib::Headers& headers);
 
+// SPEC §8.10: why a request head is refused, before anything in it is acted
+// on and with the connection closed after the answer; status 0 when it is
+// not. `head` runs from the request line through the blank line, or is as
+// much of it as has arrived (every refusal below is final once seen).
+//   400, ambiguous (two parsers could read different requests from it):
+//     - a bare LF or a bare CR (RFC 9112 §2.2);
+//     - a folded field line (obs-fold, RFC 9112 §5.2);
+//     - Transfer-Encoding beside Content-Length, or a Transfer-Encoding
+//       other than "chunked" (RFC 9112 §6.1, §6.3);
+//     - a Content-Length that is not one decimal number, or several that
+//       differ.
+//   414: a request line over kMaxLineBytes.
+//   431: a field line over kMaxLineBytes, more than kMaxFields fields, or a
+//     head over kMaxHeadBytes.
+inline constexpr size_t kMaxLineBytes = 8 * 1024;  // httplib's URI and header-line limits
+inline constexpr size_t kMaxFields = 100;           // httplib's header count
+inline constexpr size_t kMaxHeadBytes = 64 * 1024;  // a proxy's 4 × 8 KiB client head, forwarded, fits
+struct HeadRefusal {
+  int status = 0;
+  const char* message = nullptr;  // a constant
+  explicit operator bool() const { return status != 0; }
+};
+HeadRefusal head_refusal(std::string_view head);
+
+// SPEC §8.10: a body up to this is read; a larger one is 413.
+inline constexpr size_t kMaxBodyBytes = 64 * 1024;
+
+// How the body after a head (one head_refusal accepted) is framed.
+struct BodyFraming {
+  bool chunked = false;           // Transfer-Encoding: chunked
+  size_t length = 0;              // Content-Length, else 0
+  bool expect = false;            // any Expect field
+  bool expects_continue = false;  // Expect: 100-continue
+};
+BodyFraming body_framing(std::string_view head);
+
 // head: the request line and header fields through the blank line (CRLF
 // CRLF). path: the exact path served on the fast lane ("/verify"). Fills
 // req's method, target, path, params and headers, with views into head;

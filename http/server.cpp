@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "auth/oauth_error.h"
 #include "common/json.h"
@@ -16,7 +17,6 @@
 namespace plugauth {
 namespace {
 
-constexpr size_t kMaxBodyBytes = 64 * 1024;
 constexpr time_t kIoTimeoutSeconds = 5;
 constexpr time_t kKeepAliveTimeoutSeconds = 5;
 constexpr size_t kKeepAliveMaxRequests = 100000;
@@ -70,11 +70,14 @@ struct HttpServer::Impl {
 void HttpServer::Impl::configure() {
   svr.set_worker_threads(static_cast<size_t>(deps.config.worker_threads));
   svr.set_trusted_proxies(deps.config.trusted_proxies);
-  svr.set_payload_max_length(kMaxBodyBytes);
+  svr.set_payload_max_length(http::kMaxBodyBytes);
   svr.set_read_timeout(kIoTimeoutSeconds, 0);
   svr.set_write_timeout(kIoTimeoutSeconds, 0);
   svr.set_keep_alive_timeout(kKeepAliveTimeoutSeconds);
   svr.set_keep_alive_max_count(kKeepAliveMaxRequests);
+  // Tests only (serve warns when it is set): the 10 s deadline, shortened.
+  if (const char* ms = std::getenv("PLUGAUTH_TEST_REQUEST_DEADLINE_MS"); ms && std::atoi(ms) > 0)
+    svr.set_request_deadline(std::chrono::milliseconds(std::atoi(ms)));
 
   svr.set_pre_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { return before_route(req, res); });
@@ -91,6 +94,8 @@ httplib::Server::HandlerResponse HttpServer::Impl::before_route(const httplib::R
   // Constants, valid by construction: straight into the header map
   // rather than through set_header's field checks, on every request.
   for (const auto& [name, value] : kEveryResponseHeaders) res.headers.emplace(name, value);
+  // A preflight's body, if it had one, was read whole by the event loop with
+  // its head, so it is skipped here, never read as the next request.
   if (http::apply_cors(req, res, deps.config)) return httplib::Server::HandlerResponse::Handled;
   return httplib::Server::HandlerResponse::Unhandled;
 }

@@ -260,6 +260,12 @@ ALTER TABLE clients ADD COLUMN introspect INTEGER NOT NULL DEFAULT 0 CHECK (intr
 ALTER TABLE users ADD COLUMN wrong_codes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN code_locked_at INTEGER;
 )SQL"},
+      {9, "when a session last entered the password", R"SQL(
+-- SPEC §8.16: creating an API key at /account needs the password entered
+-- within the last 10 minutes, at sign-in or on a form. NULL: at sign-in
+-- (created_at), the case of every session older than this version.
+ALTER TABLE sessions ADD COLUMN authenticated_at INTEGER;
+)SQL"},
   };
   return all;
 }

@@ -91,13 +91,14 @@ int revoke_families_where(SQLite::Database& db, const char* column, const std::s
 void Store::insert_session(const SessionRecord& s) {
   with_db("insert_session", [&](SQLite::Database& db) {
     SQLite::Statement st(db,
-                         "INSERT INTO sessions (session_id, token_hash, user_id, created_at, expires_at)"
-                         " VALUES (?, ?, ?, ?, ?)");
+                         "INSERT INTO sessions (session_id, token_hash, user_id, created_at, expires_at,"
+                         " authenticated_at) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, s.session_id);
     sql::bind_blob(st, 2, s.token_hash);
     st.bind(3, s.user_id);
     st.bind(4, s.created_at);
     st.bind(5, s.expires_at);
+    st.bind(6, s.authenticated_at != 0 ? s.authenticated_at : s.created_at);
     st.exec();
   });
 }
@@ -105,12 +106,21 @@ void Store::insert_session(const SessionRecord& s) {
 std::optional<SessionRecord> Store::find_session(const std::string& session_id) {
   return with_db("find_session", [&](SQLite::Database& db) -> std::optional<SessionRecord> {
     SQLite::Statement st(db,
-                         "SELECT session_id, token_hash, user_id, created_at, expires_at FROM sessions"
-                         " WHERE session_id = ?");
+                         "SELECT session_id, token_hash, user_id, created_at, expires_at,"
+                         " COALESCE(authenticated_at, created_at) FROM sessions WHERE session_id = ?");
     st.bind(1, session_id);
     if (!st.executeStep()) return std::nullopt;
     return SessionRecord{st.getColumn(0).getString(), sql::blob(st.getColumn(1)), st.getColumn(2).getString(),
-                         st.getColumn(3).getInt64(), st.getColumn(4).getInt64()};
+                         st.getColumn(3).getInt64(), st.getColumn(4).getInt64(), st.getColumn(5).getInt64()};
+  });
+}
+
+void Store::set_session_authenticated(const std::string& session_id, int64_t at) {
+  with_db("set_session_authenticated", [&](SQLite::Database& db) {
+    SQLite::Statement st(db, "UPDATE sessions SET authenticated_at = ? WHERE session_id = ?");
+    st.bind(1, at);
+    st.bind(2, session_id);
+    st.exec();
   });
 }
 

@@ -154,6 +154,9 @@ struct SessionRecord {
   std::string user_id;
   int64_t created_at = 0;
   int64_t expires_at = 0;
+  // When the password (and code) were last entered: at sign-in, or again on
+  // an /account form (SPEC §8.16).
+  int64_t authenticated_at = 0;
 };
 
 // One grant: a consent (or a client_credentials call) and everything issued
@@ -340,6 +343,8 @@ class Store {
   void insert_session(const SessionRecord& session);
   std::optional<SessionRecord> find_session(const std::string& session_id);
   void delete_session(const std::string& session_id);
+  // The session's user entered the password again at `at` (SPEC §8.16).
+  void set_session_authenticated(const std::string& session_id, int64_t at);
 
   // --- codes, refresh tokens, access tokens (store/oauth.cpp) ---------------
   // One transaction: the grant family and its first code.

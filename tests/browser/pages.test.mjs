@@ -390,6 +390,8 @@ test('account page: sign in, create a key that passes /verify, revoke it and /ve
     assert.equal(login.status(), 303, 'signing in answers 303 back to /account');
     assert.equal(await page.locator('h1').innerText(), 'Your API keys');
     assert.match(await page.locator('main').innerText(), /Signed in as alice/);
+    assert.equal(await page.locator('#key-password').count(), 0,
+      'just signed in, the create-key form does not ask for the password again (SPEC §8.16)');
 
     await page.locator('#name').fill('ChatGPT');
     const created = await submit(page, 'Create key', '/account');
@@ -421,6 +423,23 @@ test('account page: sign in, create a key that passes /verify, revoke it and /ve
       await sleep(25);
     } while (Date.now() < deadline);
     assert.equal(status, 401, 'the revoked key is refused within 1 s');
+
+    // 11 minutes after sign-in the create-key form asks for the password
+    // again; without it no key is made, with it one is.
+    d.advance(11 * 60);
+    await page.goto(`${d.base}/account`);
+    assert.equal(await page.locator('#key-password').count(), 1, 'the form now has a password field');
+    assert.match(await page.locator('#key-asks-password').innerText(), /more than 10 minutes ago/);
+    await shot(page, 'account-4-password-again');
+    await page.locator('#name').fill('Claude');
+    await page.locator('#key-password').fill('not the password');
+    assert.equal((await submit(page, 'Create key', '/account')).status(), 401);
+    assert.equal(await page.locator('#new-key').count(), 0, 'a wrong password makes no key');
+    await page.locator('#name').fill('Claude');
+    await page.locator('#key-password').fill(PASSWORD);
+    assert.equal((await submit(page, 'Create key', '/account')).status(), 200);
+    assert.equal(await page.locator('#new-key').count(), 1, 'with the password the key is made');
+    assert.equal(await page.locator('#key-password').count(), 0, 'and the form asks no more for 10 minutes');
   });
 
 test('account page: turn on two-step sign-in with the code of an app reading the page\'s link; then sign-in needs a code',
@@ -446,6 +465,14 @@ test('account page: turn on two-step sign-in with the code of an app reading the
 
     const code = appCode(uri);
     await page.locator('#totp').fill(code);
+    // The form asks for the password in the same form (SPEC §8.16): with a
+    // wrong one nothing is turned on and the same setup is shown again.
+    assert.equal(await page.locator('#on-password').count(), 1, 'turning on asks for the password');
+    await page.locator('#on-password').fill('not the password');
+    assert.equal((await submit(page, 'Turn on', '/account')).status(), 401, 'a wrong password turns nothing on');
+    assert.equal((await page.locator('#totp-secret').innerText()).trim(), secret, 'the same setup again');
+    await page.locator('#totp').fill(code);
+    await page.locator('#on-password').fill(PASSWORD);
     assert.equal((await submit(page, 'Turn on', '/account')).status(), 303);
     assert.match(await page.locator('#two-step-state').innerText(), /^On/);
     assert.equal(await page.locator('#totp-secret').count(), 0, 'the secret is not shown again');
@@ -467,6 +494,8 @@ test('account page: turn on two-step sign-in with the code of an app reading the
 
     d.advance(120);
     await page.locator('#totp').fill(appCode(uri, 120));
+    assert.equal(await page.locator('#off-password').count(), 1, 'turning off asks for the password');
+    await page.locator('#off-password').fill(PASSWORD);
     assert.equal((await submit(page, 'Turn off', '/account')).status(), 303);
     assert.match(await page.locator('#two-step-state').innerText(), /^Off/);
   });

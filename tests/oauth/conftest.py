@@ -88,12 +88,12 @@ class Daemon:
 
     # --- process --------------------------------------------------------------
 
-    def start(self, issuer=None):
+    def start(self, issuer=None, env=None):
         args = [BINARY, "serve", "--listen", f"127.0.0.1:{self.port}", "--data", str(self.data)]
         if issuer:
             args += ["--issuer", issuer]
             self.issuer = issuer
-        env = dict(os.environ, PLUGAUTH_TEST_CLOCK_OFFSET_FILE=str(self.offset_file))
+        env = dict(os.environ, PLUGAUTH_TEST_CLOCK_OFFSET_FILE=str(self.offset_file), **(env or {}))
         self.log = open(self.root / "serve.log", "ab")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=self.log, env=env)
         deadline = time.monotonic() + 15

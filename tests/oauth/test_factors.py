@@ -33,7 +33,7 @@ def turn_on_at_account(account):
     assert started.status_code == 200
     totp = pyotp.parse_uri(html.unescape(re.search(r'id="totp-uri" href="([^"]+)"', started.text).group(1)))
     confirmed = account.post(action="totp_confirm", csrf=account.csrf(), setup=hidden_fields(started.text)["setup"],
-                             totp=totp.now())
+                             totp=totp.now(), password=PASSWORD)
     assert confirmed.status_code == 303, confirmed.text
     return totp
 
@@ -73,6 +73,114 @@ def test_turning_two_step_on_at_account_ends_every_other_session_and_grant_but_i
     assert "On: signing in asks for the code" in page.text
 
 
+# --- item 2 -------------------------------------------------------------------
+
+def copied(account):
+    """A second client holding a copy of `account`'s cookie jar (a stolen
+    session cookie), nothing else: no password, no authenticator."""
+    thief = Account.__new__(Account)
+    thief.daemon = account.daemon
+    thief.session = requests.Session()
+    thief.session.cookies.update(account.session.cookies)
+    return thief
+
+
+def start_setup(account):
+    started = account.post(action="totp_start", csrf=account.csrf())
+    assert started.status_code == 200
+    totp = pyotp.parse_uri(html.unescape(re.search(r'id="totp-uri" href="([^"]+)"', started.text).group(1)))
+    return totp, hidden_fields(started.text)["setup"]
+
+
+def test_a_copied_session_cookie_cannot_bind_the_account_to_the_copiers_authenticator(daemon, client):
+    owner = Account(daemon)
+    thief = copied(owner)
+    totp, setup = start_setup(thief)  # setting up only shows a secret not yet in force
+    # The thief's authenticator shows the right code; no password, or a guess.
+    for password in (None, "", "hunter2"):
+        fields = dict(action="totp_confirm", csrf=thief.csrf(), setup=setup, totp=totp.now())
+        if password is not None:
+            fields["password"] = password
+        r = thief.post(**fields)
+        assert r.status_code == 401, (password, r.status_code)
+        assert 'id="on-password"' in r.text, "the form asks for the password again"
+    assert daemon.cli("user", "list")["users"][0]["mfa"] is False
+    # The owner's next sign-in with the right password alone still works.
+    assert Browser(daemon).sign_in(daemon.authorize_url(client)).status_code == 200
+
+
+def test_turning_two_step_off_needs_the_password_as_well_as_the_current_code(daemon):
+    account = Account(daemon)
+    totp = turn_on_at_account(account)
+    daemon.advance(60)
+    r = account.post(action="totp_disable", csrf=account.csrf(), totp=code_at(totp, 60))
+    assert r.status_code == 401 and 'id="off-password"' in r.text
+    daemon.advance(90)
+    r = account.post(action="totp_disable", csrf=account.csrf(), totp=code_at(totp, 90), password="not it")
+    assert r.status_code == 401
+    assert daemon.cli("user", "list")["users"][0]["mfa"] is True
+    daemon.advance(120)
+    r = account.post(action="totp_disable", csrf=account.csrf(), totp=code_at(totp, 120), password=PASSWORD)
+    assert r.status_code == 303
+    assert daemon.cli("user", "list")["users"][0]["mfa"] is False
+
+
+def created_key(response):
+    m = re.search(r'id="new-key">([^<]+)<', response.text)
+    return m.group(1) if m else None
+
+
+def test_creating_a_key_needs_the_password_once_the_sign_in_is_10_minutes_old(daemon):
+    account = Account(daemon)
+    daemon.advance(9 * 60)
+    page = account.get()
+    assert 'id="key-password"' not in page.text, "9 minutes after sign-in the form does not ask"
+    r = account.post(action="create", csrf=account.csrf(), name="at nine minutes")
+    assert r.status_code == 200 and created_key(r)
+
+    daemon.advance(11 * 60)
+    page = account.get()
+    assert 'id="key-password"' in page.text, "11 minutes after sign-in the form asks for the password"
+    # A copied cookie, or the owner without the password: no key.
+    for fields in ({}, {"password": "not it"}):
+        r = copied(account).post(action="create", csrf=account.csrf(), name="thief's", **fields)
+        assert r.status_code == 401 and not created_key(r), fields
+    assert [k["name"] for k in daemon.cli("key", "list", "--user", "alice")["keys"]] == ["at nine minutes"]
+    # With the password the key is made, and the next 10 minutes need it no more.
+    r = account.post(action="create", csrf=account.csrf(), name="with the password", password=PASSWORD)
+    assert r.status_code == 200 and created_key(r), r.text[:300]
+    assert verify_key(daemon, created_key(r)) == 200
+    daemon.advance(20 * 60)
+    r = account.post(action="create", csrf=account.csrf(), name="nine minutes later")
+    assert r.status_code == 200 and created_key(r)
+
+
+def test_creating_a_key_with_two_step_on_asks_for_the_code_too(daemon):
+    account = Account(daemon)
+    totp = turn_on_at_account(account)
+    daemon.advance(11 * 60)
+    assert 'id="key-totp"' in account.get().text
+    r = account.post(action="create", csrf=account.csrf(), name="k", password=PASSWORD)
+    assert r.status_code == 401 and not created_key(r)
+    r = account.post(action="create", csrf=account.csrf(), name="k", password=PASSWORD, totp=code_at(totp, 11 * 60))
+    assert r.status_code == 200 and created_key(r)
+
+
+def test_wrong_passwords_typed_at_account_count_in_the_sign_in_throttle(daemon, client):
+    account = Account(daemon)
+    daemon.advance(11 * 60)
+    statuses = [account.post(action="create", csrf=account.csrf(), name="k", password=f"guess {i}").status_code
+                for i in range(11)]
+    assert statuses == [401] * 10 + [429], statuses
+    # The account's sign-in waits too, even with the right password.
+    assert Browser(daemon).sign_in(daemon.authorize_url(client)).status_code == 429
+    assert daemon.cli("key", "list", "--user", "alice")["keys"] == []
+
+
+def verify_key(daemon, key):
+    return requests.get(daemon.url("/verify"), headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
+
+
 # --- item 3 -------------------------------------------------------------------
 
 def test_wrong_codes_at_account_and_at_sign_in_share_one_budget_sixteen_get_a_429(daemon, client):
@@ -82,14 +190,15 @@ def test_wrong_codes_at_account_and_at_sign_in_share_one_budget_sixteen_get_a_42
     totp = turn_on_at_account(account)
     statuses = []
     for _ in range(8):
-        statuses.append(account.post(action="totp_disable", csrf=account.csrf(), totp=wrong_code(totp)).status_code)
+        statuses.append(account.post(action="totp_disable", csrf=account.csrf(), totp=wrong_code(totp),
+                                     password=PASSWORD).status_code)
     url = daemon.authorize_url(client)
     for _ in range(8):
         statuses.append(Browser(daemon).sign_in(url, totp=wrong_code(totp)).status_code)
     assert statuses[:10] == [401] * 10, statuses
     assert statuses[10:] == [429] * 6, statuses
     # /account's form waits too, and says how long.
-    r = account.post(action="totp_disable", csrf=account.csrf(), totp=wrong_code(totp))
+    r = account.post(action="totp_disable", csrf=account.csrf(), totp=wrong_code(totp), password=PASSWORD)
     assert r.status_code == 429 and int(r.headers["Retry-After"]) > 0
     # Two-step sign-in is still on.
     assert daemon.cli("user", "list")["users"][0]["mfa"] is True

@@ -150,17 +150,19 @@ def test_account_page_turns_two_step_on_with_a_code_from_the_new_secret_and_off_
 
     # A wrong code keeps it off and shows the same secret again.
     wrong = "000000" if totp.now() != "000000" else "111111"
-    refused = account.post(action="totp_confirm", csrf=account.csrf(), setup=setup, totp=wrong)
+    refused = account.post(action="totp_confirm", csrf=account.csrf(), setup=setup, totp=wrong,
+                           password=PASSWORD)
     assert refused.status_code == 400
     assert secret in refused.text
     # A setup sealed for another user, or tampered with, does not open.
     tampered = setup[:-2] + ("AA" if not setup.endswith("AA") else "BB")
     assert account.post(action="totp_confirm", csrf=account.csrf(), setup=tampered,
-                        totp=totp.now()).status_code == 400
+                        totp=totp.now(), password=PASSWORD).status_code == 400
     assert daemon.cli("user", "list")["users"][0]["mfa"] is False
 
     code = totp.now()
-    assert account.post(action="totp_confirm", csrf=account.csrf(), setup=setup, totp=code).status_code == 303
+    assert account.post(action="totp_confirm", csrf=account.csrf(), setup=setup, totp=code,
+                        password=PASSWORD).status_code == 303
     assert "On: signing in asks for the code" in account.get().text
     assert daemon.cli("user", "list")["users"][0]["mfa"] is True
     # The code that turned it on does not also sign in.
@@ -176,9 +178,10 @@ def test_account_page_turns_two_step_on_with_a_code_from_the_new_secret_and_off_
     assert fresh.signed_in, fresh.last.text
 
     # Turning it off needs a current, unused code.
-    assert fresh.post(action="totp_disable", csrf=fresh.csrf(), totp=used).status_code == 401
+    assert fresh.post(action="totp_disable", csrf=fresh.csrf(), totp=used, password=PASSWORD).status_code == 401
     daemon.advance(90)
-    assert fresh.post(action="totp_disable", csrf=fresh.csrf(), totp=code_at(totp, 90)).status_code == 303
+    assert fresh.post(action="totp_disable", csrf=fresh.csrf(), totp=code_at(totp, 90),
+                      password=PASSWORD).status_code == 303
     assert "Off: signing in needs only your password." in fresh.get().text
     assert Account(daemon).signed_in
     # The audit queue is written every 200 ms.
@@ -192,7 +195,8 @@ def test_an_expired_setup_does_not_turn_two_step_on(daemon):
     setup = hidden_fields(started.text)["setup"]
     totp = pyotp.parse_uri(html.unescape(re.search(r'id="totp-uri" href="([^"]+)"', started.text).group(1)))
     daemon.advance(601)
-    r = account.post(action="totp_confirm", csrf=account.csrf(), setup=setup, totp=code_at(totp, 601))
+    r = account.post(action="totp_confirm", csrf=account.csrf(), setup=setup, totp=code_at(totp, 601),
+                     password=PASSWORD)
     assert r.status_code == 400
     assert "expired" in r.text
     assert daemon.cli("user", "list")["users"][0]["mfa"] is False

@@ -231,3 +231,31 @@ TEST_CASE("the consent page shows a client name's bidi override and controls as 
   CHECK(page.find('\x1b') == std::string::npos);
   CHECK(page.find("Notes\\u{202e}ppa.exe\\x1b[2K&lt;b&gt;") != std::string::npos);
 }
+
+// --- SPEC §8.16: the password asked again -------------------------------------
+
+TEST_CASE("creating a key 9 minutes after the password was entered does not ask for it again") {
+  const int64_t signed_in = 1'800'000'000;
+  CHECK_FALSE(needs_password(SensitiveAction::CreateKey, signed_in, signed_in));
+  CHECK_FALSE(needs_password(SensitiveAction::CreateKey, signed_in, signed_in + 9 * 60));
+  CHECK_FALSE(needs_password(SensitiveAction::CreateKey, signed_in, signed_in + 10 * 60));
+}
+
+TEST_CASE("creating a key 11 minutes after the password was entered asks for it again") {
+  const int64_t signed_in = 1'800'000'000;
+  CHECK(needs_password(SensitiveAction::CreateKey, signed_in, signed_in + 10 * 60 + 1));
+  CHECK(needs_password(SensitiveAction::CreateKey, signed_in, signed_in + 11 * 60));
+  CHECK(needs_password(SensitiveAction::CreateKey, signed_in, signed_in + 12 * 3600));
+}
+
+TEST_CASE("a password time in the future is not recent: the clock was set back, so it asks") {
+  const int64_t now = 1'800'000'000;
+  CHECK(needs_password(SensitiveAction::CreateKey, now + 1, now));
+}
+
+TEST_CASE("turning two-step sign-in on or off always asks for the password, even just after sign-in") {
+  const int64_t now = 1'800'000'000;
+  CHECK(needs_password(SensitiveAction::TurnTwoStepOn, now, now));
+  CHECK(needs_password(SensitiveAction::TurnTwoStepOff, now, now));
+  CHECK(needs_password(SensitiveAction::TurnTwoStepOn, now, now + 11 * 60));
+}

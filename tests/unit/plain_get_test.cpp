@@ -308,3 +308,72 @@ TEST_CASE("the gateway's forwarded fields and Cookie reach handlers raw on both 
   REQUIRE_FALSE(ref.serve(post, true).empty());
   CHECK(ref.last.headers.find("X-Original-URI")->second == "/admin/%2e%2e/public");
 }
+
+// --- SPEC §8.10: heads two parsers could read differently are refused ----------
+
+TEST_CASE("a head with a bare LF is refused: the loop and httplib would split it differently") {
+  using plugauth::http::head_refusal;
+  CHECK(head_refusal("POST /verify HTTP/1.1\r\nX: a\nContent-Length: 40\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET /verify HTTP/1.1\nHost: a\n\n").status == 400);
+  CHECK(head_refusal("GET /verify HTTP/1.1\r\nHost: a\n").status == 400);  // not all here, and already final
+  CHECK(head_refusal("\nGET / HTTP/1.1\r\n\r\n").status == 400);
+}
+
+TEST_CASE("a head with a bare CR or a folded line is refused") {
+  using plugauth::http::head_refusal;
+  CHECK(head_refusal("GET /verify HTTP/1.1\r\nX: a\rContent-Length: 4\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET /verify HTTP/1.1\r\nX: a\r\n b\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET /verify HTTP/1.1\r\nX: a\r\n\tb\r\n\r\n").status == 400);
+  // A CR that is the last byte so far may still be followed by its LF.
+  CHECK(head_refusal("GET /verify HTTP/1.1\r\nHost: a\r").status == 0);
+}
+
+TEST_CASE("Transfer-Encoding beside Content-Length, or other than chunked, is refused") {
+  using plugauth::http::head_refusal;
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n")
+            .status == 400);
+  CHECK(head_refusal("POST /token HTTP/1.1\r\ntransfer-encoding:  Chunked \r\n\r\n").status == 0);
+}
+
+TEST_CASE("a Content-Length that is not one decimal number is refused") {
+  using plugauth::http::head_refusal;
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 4, 4\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: +4\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: -1\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length:\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n").status == 0);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 12\r\n\r\n").status == 0);
+}
+
+TEST_CASE("a request line over 8 KiB is 414, a header line over 8 KiB or 101 fields is 431, even before the head ends") {
+  using plugauth::http::head_refusal;
+  const std::string long_target(9000, 'a');
+  CHECK(head_refusal("GET /" + long_target).status == 414);
+  CHECK(head_refusal("GET /" + long_target + " HTTP/1.1\r\n\r\n").status == 414);
+  const std::string long_value(9000, 'v');
+  CHECK(head_refusal("GET / HTTP/1.1\r\nCookie: " + long_value).status == 431);
+  CHECK(head_refusal("GET / HTTP/1.1\r\nCookie: " + long_value + "\r\n\r\n").status == 431);
+  std::string many = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 101; ++i) many += "X-" + std::to_string(i) + ": v\r\n";
+  CHECK(head_refusal(many + "\r\n").status == 431);
+  std::string big = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 9; ++i) big += "X-" + std::to_string(i) + ": " + std::string(8000, 'v') + "\r\n";
+  CHECK(head_refusal(big).status == 431);  // 72 KB, no end yet
+  std::string fits = "GET / HTTP/1.1\r\n";
+  for (int i = 0; i < 7; ++i) fits += "X-" + std::to_string(i) + ": " + std::string(8000, 'v') + "\r\n";
+  CHECK(head_refusal(fits + "\r\n").status == 0);  // 56 KB: a proxy's forwarded head fits
+}
+
+TEST_CASE("an ordinary head has no problem") {
+  using plugauth::http::head_refusal;
+  CHECK(head_refusal("GET /verify HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\n\r\n").status == 0);
+  CHECK(head_refusal("GET /verify HTTP/1.1\r\n").status == 0);
+  CHECK(head_refusal("").status == 0);
+}

@@ -1,0 +1,142 @@
+"""Issue 13 items 1-3 against the real binary: slow clients hold no worker,
+password hashing is bounded, and the throttle counts a parallel burst as a
+sequence (SPEC §8.9, §8.10)."""
+
+import concurrent.futures
+import socket
+import time
+
+import pytest
+import requests
+import requests.adapters
+
+from conftest import Browser, Daemon
+from test_smuggling import exchange
+
+
+def vm_hwm_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    raise AssertionError("no VmHWM")
+
+
+def slow_body_connections(daemon, count):
+    """`count` connections that sent the head of a 64 KiB POST /token and one
+    byte of its body, and then nothing."""
+    socks = []
+    for _ in range(count):
+        s = socket.create_connection(("127.0.0.1", daemon.port), timeout=10)
+        s.sendall(b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                  b"Content-Length: 65536\r\n\r\ng")
+        socks.append(s)
+    return socks
+
+
+def test_600_dripping_bodies_hold_no_worker_a_fresh_token_request_answers_within_1_s(daemon):
+    socks = slow_body_connections(daemon, 600)
+    try:
+        for attempt in range(3):
+            started = time.monotonic()
+            r = requests.post(daemon.url("/token"), data={"grant_type": "client_credentials"},
+                              auth=("nobody", "nothing"), timeout=10)
+            elapsed = time.monotonic() - started
+            assert r.status_code == 401, r.text
+            assert elapsed < 1.0, f"a fresh /token took {elapsed:.2f} s beside 600 slow bodies"
+            # The slow ones keep dripping (one byte each, well within the deadline).
+            for s in socks[attempt * 200:(attempt + 1) * 200]:
+                s.sendall(b"r")
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.fixture
+def short_deadline(tmp_path):
+    """A daemon whose whole-request deadline is 1 s instead of 10 (the steady
+    clock cannot be moved, so the test shortens the deadline instead of
+    waiting 10 s)."""
+    d = Daemon(tmp_path)
+    d.add_user("alice")
+    d.start(env={"PLUGAUTH_TEST_REQUEST_DEADLINE_MS": "1000"})
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+def test_a_request_not_all_here_by_the_deadline_gets_408_and_the_close(short_deadline):
+    statuses, received, closed = exchange(short_deadline,
+                                          b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+                                          wait=5.0)
+    assert statuses == ["408"], received[:300]
+    assert closed
+    # A head that never ends, too.
+    statuses, received, closed = exchange(short_deadline, b"GET /verify HTTP/1.1\r\nHost: x\r\n", wait=5.0)
+    assert statuses == ["408"], received[:300]
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connects from a given loopback address (all of 127/8 is this host)."""
+
+    def __init__(self, source, **kwargs):
+        self.source = source
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args, **kwargs):
+        kwargs["source_address"] = (self.source, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def sign_in_statuses(daemon, client, password, count, workers, username="alice", sources=None):
+    url = daemon.authorize_url(client)
+    pages = []
+    for i in range(count):  # each browser loads its page first, so only the posts run in parallel
+        b = Browser(daemon)
+        if sources:
+            b.session.mount("http://", FromAddress(sources[i % len(sources)]))
+        page = b.open(url)
+        assert page.status_code == 200
+        pages.append((b, page, username.format(i)))
+
+    def post(item):
+        from conftest import hidden_fields
+        b, page, name = item
+        fields = dict(hidden_fields(page.text), action="login", username=name, password=password)
+        return b.post(fields).status_code
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(post, pages))
+
+
+def test_40_parallel_wrong_passwords_get_10_guesses_not_40(daemon, client):
+    statuses = sign_in_statuses(daemon, client, "wrong password", 40, 40)
+    assert statuses.count(401) == 10, statuses
+    # The rest are told the limit is taken by attempts in flight: 503, not
+    # a lockout, since no failure of theirs was counted.
+    assert statuses.count(503) == 30, statuses
+    # Now the ten failures are in: a lockout, even with the right password.
+    from conftest import PASSWORD
+    assert sign_in_statuses(daemon, client, PASSWORD, 1, 1) == [429]
+
+
+def test_one_user_in_many_tabs_at_once_is_told_busy_never_failed(daemon, client):
+    from conftest import PASSWORD
+    statuses = sign_in_statuses(daemon, client, PASSWORD, 20, 20)
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(200) >= 10, statuses
+    # Nothing counted against alice: she signs in again at once.
+    assert sign_in_statuses(daemon, client, PASSWORD, 1, 1) == [200]
+
+
+def test_100_parallel_sign_ins_stay_under_1_gib_of_memory(daemon, client):
+    # 100 names from four addresses (25 each, under the address limit): every
+    # attempt pays a full argon2id hash (64 MiB), unknown names included.
+    sources = ["127.0.0.10", "127.0.0.11", "127.0.0.12", "127.0.0.13"]
+    statuses = sign_in_statuses(daemon, client, "a password", 100, 100, username="user{}", sources=sources)
+    assert set(statuses) <= {401, 503}, statuses
+    # Two hashing, 64 waiting, the rest told 503 at once.
+    assert statuses.count(401) >= 60, statuses
+    peak_mib = vm_hwm_kib(daemon.proc.pid) / 1024
+    assert peak_mib < 1024, f"peak memory {peak_mib:.0f} MiB"
