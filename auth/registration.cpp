@@ -1,9 +1,5 @@
 #include "auth/registration.h"
 
-#include <deque>
-#include <mutex>
-#include <unordered_map>
-
 #include "auth/base64url.h"
 #include "auth/clients.h"
 #include "auth/credentials.h"
@@ -13,32 +9,6 @@
 
 namespace plugauth {
 namespace {
-
-constexpr int kRegistrationsPerHour = 20;
-
-// SPEC §8.9: 20 registrations an hour per IP (sliding window).
-class RegistrationRateLimit {
- public:
-  // Seconds until the next is allowed, or 0 (and the attempt is counted).
-  int64_t admit(const std::string& ip, int64_t now) {
-    std::lock_guard lock(mu_);
-    if (per_ip_.size() > 100000) per_ip_.clear();
-    auto& times = per_ip_[ip];
-    while (!times.empty() && times.front() <= now - 3600) times.pop_front();
-    if (times.size() >= static_cast<size_t>(kRegistrationsPerHour)) return times.front() + 3600 - now;
-    times.push_back(now);
-    return 0;
-  }
-
- private:
-  std::mutex mu_;
-  std::unordered_map<std::string, std::deque<int64_t>> per_ip_;  // guarded by mu_
-};
-
-RegistrationRateLimit& rate_limit() {
-  static RegistrationRateLimit limit;
-  return limit;
-}
 
 OAuthError metadata_error(std::string description) {
   return oauth_errors::kInvalidClientMetadata.with(std::move(description));
@@ -80,8 +50,10 @@ Result<picojson::object, OAuthError> register_client(const RegistrationRequest& 
     if (auto e = check_initial_access_token(request.authorization, ctx)) return *e;
   }
   const int64_t now = ctx.clock.now();
-  if (int64_t wait = rate_limit().admit(request.client_ip, now); wait > 0)
-    return OAuthError{"slow_down", "too many registrations from this address; retry later", 429, wait};
+  // SPEC §8.9: 20 an hour per address, in the throttle's bounded table (IPv6
+  // by /64), counted whether or not the registration is accepted.
+  if (auto refusal = ctx.throttle.count({FailureThrottle::registration_key(request.client_ip)}))
+    return OAuthError{"slow_down", "too many registrations from this address; retry later", 429, refusal->seconds};
 
   auto body = parse_json_strict(request.body);
   if (!body || !body->is<picojson::object>()) return metadata_error("the body must be a JSON object");

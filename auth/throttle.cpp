@@ -80,6 +80,10 @@ FailureThrottle::Window* FailureThrottle::window_for(Table& table, const std::st
   return &table.windows[key];
 }
 
+namespace {
+int64_t window_of(const ThrottleKey& key) { return key.window ? key.window : FailureThrottle::kWindowSeconds; }
+}  // namespace
+
 std::optional<ThrottleRefusal> FailureThrottle::refusal_of(const std::vector<ThrottleKey>& keys,
                                                            int64_t now) const {
   std::optional<ThrottleRefusal> worst;
@@ -92,7 +96,7 @@ std::optional<ThrottleRefusal> FailureThrottle::refusal_of(const std::vector<Thr
     auto it = table.windows.find(key.name);
     if (it == table.windows.end() || worst) continue;
     const Window& w = it->second;
-    const bool expired = w.first_failure + kWindowSeconds < now && w.blocked_until <= now;
+    const bool expired = w.first_failure + window_of(key) < now && w.blocked_until <= now;
     // Past a served wait, one attempt at a time: the limit is already taken.
     if (w.in_flight > 0 && (expired ? 0 : w.failures) + w.in_flight >= key.limit) worst = ThrottleRefusal{1, true};
   }
@@ -126,7 +130,7 @@ void FailureThrottle::record(const std::vector<ThrottleKey>& keys, AttemptOutcom
     if (w == nullptr) continue;  // a table full of blocking windows; or nothing to count
     if (was_in_flight && w->in_flight > 0) --w->in_flight;
     if (outcome == AttemptOutcome::Failed) {
-      if (w->failures > 0 && w->first_failure + kWindowSeconds < now && w->blocked_until <= now) {
+      if (w->failures > 0 && w->first_failure + window_of(key) < now && w->blocked_until <= now) {
         w->failures = 0;
         w->blocked_until = 0;
       }
@@ -134,7 +138,8 @@ void FailureThrottle::record(const std::vector<ThrottleKey>& keys, AttemptOutcom
       ++w->failures;
       if (w->failures >= key.limit) {
         const int over = std::min(w->failures - key.limit, 20);
-        w->blocked_until = now + std::min<int64_t>(kBaseWaitSeconds << over, kMaxWaitSeconds);
+        w->blocked_until = key.window ? w->first_failure + key.window
+                                      : now + std::min<int64_t>(kBaseWaitSeconds << over, kMaxWaitSeconds);
       }
     } else if (outcome == AttemptOutcome::Succeeded && !key.address && w->blocked_until <= now) {
       w->failures = 0;  // the identity's run of failures ends

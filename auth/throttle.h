@@ -43,6 +43,9 @@ struct ThrottleKey {
   std::string name;  // "user:alice", "client:c_1", or FailureThrottle::address_key(ip)
   int limit = 0;
   bool address = false;  // which table: addresses (evicting) or identities
+  // 0: the failure window, and a wait that doubles past the limit. Else a
+  // plain budget: `limit` per `window` seconds from the first (registrations).
+  int64_t window = 0;
 };
 
 // Why an attempt was not let in: `busy` when the limit is taken by attempts
@@ -74,6 +77,15 @@ class FailureThrottle {
   // failures (unless it is blocking); NotTried (no secret was checked)
   // counts nothing.
   void finish(const std::vector<ThrottleKey>& keys, AttemptOutcome outcome);
+  // Counts one event (a registration) if no key is spent: one step.
+  std::optional<ThrottleRefusal> count(const std::vector<ThrottleKey>& keys) {
+    bool ok = false;
+    return attempt(keys, [] { return false; }, &ok);
+  }
+  // SPEC §8.9: 20 dynamic registrations an hour per client address.
+  static ThrottleKey registration_key(std::string_view client_ip) {
+    return {"registrations " + address_key(client_ip), 20, true, 3600};
+  }
   // Checks and counts in one step under the lock: `check` must be quick.
   // nullopt when `check` ran (its answer in `*ok`).
   template <typename Check>

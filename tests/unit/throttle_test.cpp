@@ -218,6 +218,30 @@ TEST_CASE("user unlock forgets the account's failures that began before it") {
   CHECK_FALSE(throttle.blocked(account("u1")));
 }
 
+TEST_CASE("registrations: 20 an hour per address, its /64 for IPv6, and a flood of others never lifts it") {
+  ManualClock clock{1'800'000'000};
+  FailureThrottle throttle{clock, 1000, 10};
+  const auto key = [](const std::string& ip) { return FailureThrottle::registration_key(ip); };
+  for (int i = 0; i < 20; ++i) {
+    REQUIRE_FALSE(throttle.count({key("2001:db8:5:6::" + std::to_string(i + 1))}));
+    clock.advance(60);
+  }
+  auto refusal = throttle.count({key("2001:db8:5:6:ffff::9")});
+  REQUIRE(refusal.has_value());
+  CHECK_FALSE(refusal->busy);
+  CHECK(refusal->seconds == 3600 - 20 * 60);  // an hour from the first
+  CHECK_FALSE(throttle.count({key("2001:db8:5:7::1")}).has_value());  // another /64
+  // The sign-in budget of the same address is its own.
+  CHECK_FALSE(throttle.blocked(address("2001:db8:5:6::1")).has_value());
+  for (int i = 0; i < 100000; ++i)
+    (void)throttle.count({key("10." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+                              std::to_string(i & 255))});
+  CHECK(throttle.count({key("2001:db8:5:6::1")}).has_value());
+  CHECK(throttle.tracked_addresses() <= 1000);
+  clock.advance(3600);
+  CHECK_FALSE(throttle.count({key("2001:db8:5:6::1")}).has_value());
+}
+
 // --- SPEC §8.9: a few password hashes at once (auth/passwords.h) --------------
 
 
