@@ -244,7 +244,7 @@ http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, 
     g.cache_misses = handler->deps.verifier.cache_misses();
     g.cache_evictions = handler->deps.verifier.cache_evictions();
     g.audit_queue_depth = handler->deps.audit.depth();
-    g.audit_dropped = handler->deps.audit.dropped();
+    g.audit_full_waits = handler->deps.audit.full_waits();
     g.audit_coalesced = handler->deps.audit.coalesced();
     g.sign_in_locks = handler->deps.throttle.sign_in_locks();
     res.set_content(handler->deps.metrics.render(g), "text/plain; version=0.0.4");

@@ -86,9 +86,14 @@ std::string Metrics::render(const Gauges& g) const {
   add("# HELP plugauth_audit_queue_depth Audit events waiting to be written.\n"
       "# TYPE plugauth_audit_queue_depth gauge\nplugauth_audit_queue_depth %zu\n",
       g.audit_queue_depth);
-  add("# HELP plugauth_audit_dropped_total Audit events dropped because the queue was full.\n"
-      "# TYPE plugauth_audit_dropped_total counter\nplugauth_audit_dropped_total %llu\n",
-      static_cast<unsigned long long>(g.audit_dropped));
+  // SPEC §9 names this family; a full queue waits instead of dropping
+  // (store/audit_queue.h), so no event can be counted here.
+  out += "# HELP plugauth_audit_dropped_total Audit events lost. None can be: a full queue makes the request wait "
+         "for the next write (plugauth_audit_queue_full_waits_total).\n"
+         "# TYPE plugauth_audit_dropped_total counter\nplugauth_audit_dropped_total 0\n";
+  add("# HELP plugauth_audit_queue_full_waits_total Requests that waited for the audit queue to have room.\n"
+      "# TYPE plugauth_audit_queue_full_waits_total counter\nplugauth_audit_queue_full_waits_total %llu\n",
+      static_cast<unsigned long long>(g.audit_full_waits));
   add("# HELP plugauth_audit_coalesced_total Audit events counted into an identical event of the same second.\n"
       "# TYPE plugauth_audit_coalesced_total counter\nplugauth_audit_coalesced_total %llu\n",
       static_cast<unsigned long long>(g.audit_coalesced));

@@ -28,7 +28,7 @@ class Metrics {
     uint64_t cache_misses = 0;
     uint64_t cache_evictions = 0;
     size_t audit_queue_depth = 0;
-    uint64_t audit_dropped = 0;
+    uint64_t audit_full_waits = 0;
     uint64_t audit_coalesced = 0;
     uint64_t sign_in_locks = 0;
   };

@@ -17,19 +17,20 @@ size_t hash_of(const AuditEvent& e) {
 
 void AuditQueue::push(AuditEvent event) {
   const size_t h = hash_of(event);
-  std::lock_guard lock(mu_);
-  auto [first, last] = index_.equal_range(h);
-  for (auto it = first; it != last; ++it) {
-    AuditEvent& waiting = pending_[it->second];
-    if (waiting.same_event(event)) {
-      waiting.count += event.count;
-      coalesced_.fetch_add(1, std::memory_order_relaxed);
-      return;
+  std::unique_lock lock(mu_);
+  for (bool waited = false;; waited = true) {
+    auto [first, last] = index_.equal_range(h);
+    for (auto it = first; it != last; ++it) {
+      AuditEvent& waiting = pending_[it->second];
+      if (waiting.same_event(event)) {
+        waiting.count += event.count;
+        coalesced_.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
     }
-  }
-  if (pending_.size() >= kMaxPending) {
-    dropped_.fetch_add(1, std::memory_order_relaxed);
-    return;
+    if (pending_.size() < kMaxPending) break;
+    if (!waited) full_waits_.fetch_add(1, std::memory_order_relaxed);
+    room_.wait(lock);
   }
   index_.emplace(h, pending_.size());
   pending_.push_back(std::move(event));
@@ -42,7 +43,33 @@ size_t AuditQueue::flush(Store& store) {
     batch.swap(pending_);
     index_.clear();
   }
-  store.append_audit_events(batch);
+  try {
+    store.append_audit_events(batch);
+  } catch (...) {
+    // Back in front of what came meanwhile, identical events folded again.
+    std::lock_guard lock(mu_);
+    std::vector<AuditEvent> newer;
+    newer.swap(pending_);
+    pending_ = std::move(batch);
+    index_.clear();
+    for (size_t i = 0; i < pending_.size(); ++i) index_.emplace(hash_of(pending_[i]), i);
+    for (auto& e : newer) {
+      const size_t h = hash_of(e);
+      bool folded = false;
+      auto [first, last] = index_.equal_range(h);
+      for (auto it = first; it != last && !folded; ++it)
+        if (pending_[it->second].same_event(e)) {
+          pending_[it->second].count += e.count;
+          folded = true;
+        }
+      if (!folded) {
+        index_.emplace(h, pending_.size());
+        pending_.push_back(std::move(e));
+      }
+    }
+    throw;
+  }
+  room_.notify_all();
   return batch.size();
 }
 
