@@ -66,6 +66,7 @@ class AuthorizationCodeGrant final : public GrantHandler {
     out.access_token = access->jwt;
     out.expires_in = ctx.config.access_token_ttl;
     out.scope = join_scopes(scope);
+    out.subject = user->id;
     return out;
   }
 };

@@ -44,7 +44,7 @@ class ClientCredentialsGrant final : public GrantHandler {
         mint_access_token(ctx, {client.client_id, "", client.client_id, family.family_id, *resource, family.scope});
     if (!access) return access.error();
     ctx.store.insert_family_with_access_token(family, access->record);
-    return TokenResponse{access->jwt, ctx.config.access_token_ttl, "", family.scope};
+    return TokenResponse{access->jwt, ctx.config.access_token_ttl, "", family.scope, client.client_id};
   }
 };
 

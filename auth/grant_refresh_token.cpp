@@ -77,7 +77,7 @@ class RefreshTokenGrant final : public GrantHandler {
     if (!access) return access.error();
 
     MintedToken successor = successor_of(ctx.crypto, token);
-    TokenResponse out{access->jwt, ctx.config.access_token_ttl, successor.token, join_scopes(scope)};
+    TokenResponse out{access->jwt, ctx.config.access_token_ttl, successor.token, join_scopes(scope), user->id};
     if (!record->rotated_at) {
       store::RefreshTokenRecord next{successor.id, successor.hash, record->family_id, record->scope, now,
                                      now + ctx.config.refresh_token_ttl, {}, "", {}, {}};

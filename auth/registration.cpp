@@ -43,7 +43,23 @@ std::optional<OAuthError> check_initial_access_token(const std::string& authoriz
 
 }  // namespace
 
+namespace {
+Result<picojson::object, OAuthError> register_checked(const RegistrationRequest& request, OAuthContext& ctx);
+}  // namespace
+
 Result<picojson::object, OAuthError> register_client(const RegistrationRequest& request, OAuthContext& ctx) {
+  auto out = register_checked(request, ctx);
+  // SPEC §9: refused registrations too (the accepted one is audited below,
+  // with its client id).
+  if (!out)
+    ctx.audit.push({ctx.clock.now(), "client_registration_refused", "", "", "", "/register", out.error().status,
+                    request.client_ip, out.error().error + ": " + out.error().description});
+  return out;
+}
+
+namespace {
+
+Result<picojson::object, OAuthError> register_checked(const RegistrationRequest& request, OAuthContext& ctx) {
   const std::string& policy = ctx.config.registration;
   if (policy == "closed") return oauth_errors::kAccessDenied.with("dynamic client registration is closed");
   if (policy == "token") {
@@ -155,6 +171,8 @@ Result<picojson::object, OAuthError> register_client(const RegistrationRequest& 
   if (scope && !scope->empty()) out["scope"] = picojson::value(*scope);
   return out;
 }
+
+}  // namespace
 
 bool is_self_service_grant(std::string_view grant_type) {
   return grant_type == "authorization_code" || grant_type == "refresh_token";

@@ -46,6 +46,8 @@ Result<store::ClientRecord, OAuthError> authenticate_request_client(const TokenR
   if (auto refusal = ctx.throttle.attempt(
           keys, [&] { return static_cast<bool>(client = authenticate_client(pc, found, ctx.crypto, ctx.clock.now())); },
           &ok)) {
+    ctx.audit.push({ctx.clock.now(), "client_auth_throttled", "", found ? found->client_id : "", "", "", 429,
+                    request.client_ip, "retry in " + std::to_string(refusal->seconds) + " s"});
     OAuthError e = oauth_errors::kTooManyRequests.with("too many failed client authentications; retry in " +
                                                         std::to_string(refusal->seconds) + " s");
     e.error = "invalid_client";
@@ -73,6 +75,14 @@ Result<TokenResponse, OAuthError> TokenEndpoint::handle(const TokenRequest& requ
   if (!client) return client.error();
   if (!client_has_grant(*client, handler->grant_type())) return oauth_errors::kUnauthorizedClient;
   auto out = handler->handle(request, *client, ctx);
+  // SPEC §9: every token issued, by grant type, and every refusal.
+  const std::string grant = "grant=" + handler->grant_type();
+  if (out)
+    ctx.audit.push({ctx.clock.now(), "token_issued", out->subject, client->client_id, "", "/token", 200,
+                    request.client_ip, grant + (out->refresh_token.empty() ? "" : " with a refresh token")});
+  else
+    ctx.audit.push({ctx.clock.now(), "token_refused", "", client->client_id, "", "/token", out.error().status,
+                    request.client_ip, grant + " " + out.error().error + ": " + out.error().description});
   // "Unused registrations expire" (SPEC §3): use keeps a registration alive.
   if (out && client->registration == "dynamic" && client->expires_at) {
     const int64_t now = ctx.clock.now();

@@ -29,6 +29,7 @@ struct TokenResponse {
   int64_t expires_in = 0;
   std::string refresh_token;  // empty: none issued
   std::string scope;
+  std::string subject;  // the user, or the client itself (client_credentials): for the audit log
 };
 
 class GrantHandler {

@@ -60,7 +60,10 @@ class Housekeeper {
   void slow_work() {
     auto kid = app_.signing_keys->ensure_current();
     if (!kid) log_error("signing key rotation failed: " + kid.error().message);
-    else if (!kid->empty()) log_info("rotated signing key; new kid " + *kid);
+    else if (!kid->empty()) {
+      log_info("rotated signing key; new kid " + *kid);
+      audit_.push({app_.clock.now(), "signing_key_rotated", "", "", *kid, "", 0, "daemon", "scheduled rotation"});
+    }
     app_.store->delete_audit_events_before(app_.clock.now() - app_.config.audit_retention);
     app_.store->delete_expired_oauth_rows(app_.clock.now());
     // Every distinct client_id URL a stranger sends, and every /register

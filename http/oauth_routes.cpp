@@ -107,6 +107,8 @@ class OAuthRoutes {
     // SPEC §8.13: a revoke that revokes nothing changes nothing; a stranger's
     // revokes of made-up tokens must not empty the verify cache.
     if (revoked) ctx_.verifier.invalidate();
+    ctx_.audit.push({now, revoked ? "token_revoked" : "revoke_of_nothing", "", client->client_id, "", "/revoke", 200,
+                     req.remote_addr, revoked ? "by the client" : "no token of this client matched"});
     res.status = 200;
     res.set_content("{}", "application/json");
   }
@@ -123,6 +125,13 @@ class OAuthRoutes {
     if (!client) return send_oauth_error(res, client.error());
     const std::string token = (*params)["token"];
     if (token.empty()) return send_oauth_error(res, kInvalidRequest.with("token is required"));
+    // SPEC §9: every introspection, by whom and whether the answer was "active".
+    const auto answer = [&](const picojson::object& o) {
+      const bool active = o.count("active") && o.at("active").evaluate_as_boolean();
+      ctx_.audit.push({ctx_.clock.now(), "introspection", "", client->client_id, "", "/introspect", 200,
+                       req.remote_addr, active ? "active" : "inactive"});
+      send_json_no_store(res, o);
+    };
     picojson::object inactive;
     inactive["active"] = picojson::value(false);
     picojson::object out;
@@ -132,9 +141,9 @@ class OAuthRoutes {
       auto r = ctx_.store.find_refresh_token(parsed->id);
       if (!r || !constant_time_equal(r->token_hash, ctx_.crypto.hash_secret(token)) || r->revoked_at ||
           r->family.revoked_at || r->rotated_at || r->expires_at <= now)
-        return send_json_no_store(res, inactive);
+        return answer(inactive);
       about = {IntrospectedKind::RefreshToken, r->family.client_id};
-      if (!may_introspect(*client, about)) return send_json_no_store(res, inactive);
+      if (!may_introspect(*client, about)) return answer(inactive);
       out["active"] = picojson::value(true);
       out["token_type"] = picojson::value("refresh_token");
       out["scope"] = picojson::value(r->scope);
@@ -143,10 +152,10 @@ class OAuthRoutes {
       out["exp"] = picojson::value(static_cast<double>(r->expires_at));
       out["iat"] = picojson::value(static_cast<double>(r->created_at));
       if (auto u = ctx_.store.find_user_by_id(r->family.user_id)) out["username"] = picojson::value(u->name);
-      return send_json_no_store(res, out);
+      return answer(out);
     }
     auto v = ctx_.verifier.verify(token, {}, (*params)["resource"]);
-    if (v.result != VerifyResult::Ok) return send_json_no_store(res, inactive);
+    if (v.result != VerifyResult::Ok) return answer(inactive);
     const Identity& id = *v.identity;
     switch (id.type) {
       case CredentialType::OAuth:
@@ -154,7 +163,7 @@ class OAuthRoutes {
       case CredentialType::ApiKey: about = {IntrospectedKind::ApiKey, ""}; break;
       case CredentialType::Service: about = {IntrospectedKind::ServiceToken, ""}; break;
     }
-    if (!may_introspect(*client, about)) return send_json_no_store(res, inactive);
+    if (!may_introspect(*client, about)) return answer(inactive);
     out["active"] = picojson::value(true);
     out["sub"] = picojson::value(id.subject);
     out["scope"] = picojson::value(id.scope);
@@ -165,7 +174,7 @@ class OAuthRoutes {
     if (id.expires_at) out["exp"] = picojson::value(static_cast<double>(*id.expires_at));
     out["jti"] = picojson::value(id.token_id);
     out["iss"] = picojson::value(ctx_.config.issuer);
-    send_json_no_store(res, out);
+    answer(out);
   }
 
   void metadata(const httplib::Request&, httplib::Response& res) {

@@ -1,0 +1,68 @@
+"""Issue 13 item 8 (SPEC §9 "Audit"): after a whole flow, `plugauth audit`
+holds every token issued (by grant type), every refusal at /token, the
+revocations (and revokes of nothing), introspections, refused registrations
+and throttled client authentications."""
+
+import requests
+
+from conftest import poll
+
+
+def actions(daemon):
+    return [(e["action"], e) for e in daemon.cli("audit", "--limit", "1000")["events"]]
+
+
+def wait_for(daemon, action, detail_part=""):
+    def found():
+        return [e for a, e in actions(daemon) if a == action and detail_part in e["detail"]]
+
+    assert poll(found, timeout=3), [a for a, _ in actions(daemon)]
+    return found()
+
+
+def test_a_whole_flow_leaves_an_audit_event_for_every_step(daemon, client, obtain):
+    tokens = obtain(client)
+    issued = wait_for(daemon, "token_issued", "grant=authorization_code with a refresh token")
+    assert issued[0]["client_id"] == client.client_id and issued[0]["subject"], issued
+
+    refreshed = daemon.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                             auth=client.basic)
+    assert refreshed.status_code == 200, refreshed.text
+    wait_for(daemon, "token_issued", "grant=refresh_token")
+
+    # The old refresh token again, from the same client: refused, and audited as refused.
+    again = daemon.token({"grant_type": "refresh_token", "refresh_token": "par_made-up"}, auth=client.basic)
+    assert again.status_code == 400
+    refused = wait_for(daemon, "token_refused", "grant=refresh_token invalid_grant")
+    assert refused[0]["status"] == 400, refused
+
+    r = requests.post(daemon.url("/introspect"), data={"token": refreshed.json()["access_token"]},
+                      auth=client.basic, timeout=10)
+    assert r.status_code == 200 and r.json()["active"] is True, r.text
+    wait_for(daemon, "introspection", "active")
+
+    r = requests.post(daemon.url("/revoke"), data={"token": "made-up"}, auth=client.basic, timeout=10)
+    assert r.status_code == 200
+    wait_for(daemon, "revoke_of_nothing")
+    r = requests.post(daemon.url("/revoke"), data={"token": refreshed.json()["refresh_token"]},
+                      auth=client.basic, timeout=10)
+    assert r.status_code == 200
+    revoked = wait_for(daemon, "token_revoked")
+    assert revoked[0]["client_id"] == client.client_id, revoked
+
+
+def test_a_refused_registration_is_audited_with_its_reason(daemon):
+    r = requests.post(daemon.url("/register"), json={"redirect_uris": ["http://evil.example/cb"]}, timeout=10)
+    assert r.status_code == 400, r.text
+    refused = wait_for(daemon, "client_registration_refused", "invalid_redirect_uri")
+    assert refused[0]["client_ip"] == "127.0.0.1", refused
+
+
+def test_throttled_client_authentication_is_audited(daemon, client):
+    for _ in range(10):
+        r = daemon.token({"grant_type": "client_credentials"}, auth=(client.client_id, "wrong secret"))
+        assert r.status_code == 401, r.text
+    r = daemon.token({"grant_type": "client_credentials"}, auth=client.basic)
+    assert r.status_code == 429, r.text
+    throttled = wait_for(daemon, "client_auth_throttled")
+    assert throttled[0]["client_id"] == client.client_id, throttled
