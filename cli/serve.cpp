@@ -140,6 +140,7 @@ int serve(Invocation& inv) {
   Verifier verifier(*app.store, *app.crypto, app.clock, app.config, *app.signing_keys);
   store::AuditQueue audit;
   Metrics metrics;
+  audit.set_observer([&metrics](const store::AuditEvent& e) { metrics.observe(e); });
   FailureThrottle throttle(app.clock);
   MetadataFetcher metadata_fetcher(app.config, app.clock);
   // SPEC §8.9: one argon2id check (64 MiB) per core at once, 64 more waiting.

@@ -247,6 +247,9 @@ http::EventServer::FastHandler register_gateway_routes(httplib::Server& server, 
     g.audit_full_waits = handler->deps.audit.full_waits();
     g.audit_coalesced = handler->deps.audit.coalesced();
     g.sign_in_locks = handler->deps.throttle.sign_in_locks();
+    if (handler->deps.signing_keys)
+      for (const auto& k : handler->deps.signing_keys->list())
+        if (k.current) g.signing_key_age = handler->deps.clock.now() - k.created_at;
     res.set_content(handler->deps.metrics.render(g), "text/plain; version=0.0.4");
   });
   return [handler](const http::PlainRequest& req, http::PlainResponse& res) {

@@ -21,6 +21,7 @@ struct GatewayDeps {
   Metrics& metrics;
   const Clock& clock;
   const FailureThrottle& throttle;  // for /metrics: sign-in locks
+  const SigningKeys* signing_keys = nullptr;  // for /metrics: the signing key's age
 };
 
 // Returns the /verify handler, for the event loop's fast lane.

@@ -29,6 +29,40 @@ uint64_t resident_bytes() {
   return resident * static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
+struct Family {
+  const char* name;
+  const char* help;
+};
+constexpr Family kLabelled[] = {
+    {"plugauth_token_requests_total", "Requests at /token that reached a grant, by grant type and result."},
+    {"plugauth_logins_total", "Sign-in attempts (the sign-in page and /account) by result."},
+    {"plugauth_throttled_total", "Requests refused by the failure throttle or the registration limit, by endpoint."},
+    {"plugauth_registrations_total", "Dynamic client registrations by result."},
+    {"plugauth_http_requests_total",
+     "Requests answered outside /verify's fast lane, by route (plugauth's paths, else other) and status."},
+};
+
+// plugauth's own paths; anything else counts as "other".
+constexpr std::string_view kRoutes[] = {
+    "/authorize",  "/token",   "/register", "/revoke", "/introspect", "/userinfo", "/account", "/jwks.json",
+    "/healthz",    "/verify",  "/verify/batch", "/metrics", "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration", "/.well-known/oauth-protected-resource", "/.well-known/ai-plugin.json",
+    "/openapi.yaml", "/"};
+
+std::string_view route_of(std::string_view path) {
+  for (std::string_view r : kRoutes)
+    if (path == r || (r.size() > 1 && path.size() > r.size() && path.substr(0, r.size()) == r && path[r.size()] == '/'))
+      return r;
+  return "other";
+}
+
+// "grant=authorization_code with a refresh token" -> "authorization_code".
+std::string grant_of(const std::string& detail) {
+  if (detail.rfind("grant=", 0) != 0) return "unknown";
+  const size_t end = detail.find(' ');
+  return detail.substr(6, end == std::string::npos ? std::string::npos : end - 6);
+}
+
 }  // namespace
 
 Metrics::Metrics() : started_(std::chrono::steady_clock::now()) {}
@@ -42,6 +76,39 @@ void Metrics::record_verify(const Identity* identity, VerifyResult result, std::
   latency_buckets_[bucket].fetch_add(1, std::memory_order_relaxed);
   latency_count_.fetch_add(1, std::memory_order_relaxed);
   latency_sum_ns_.fetch_add(static_cast<uint64_t>(latency.count()), std::memory_order_relaxed);
+}
+
+void Metrics::bump(const char* family, std::string labels, uint64_t by) {
+  std::lock_guard lock(labelled_mu_);
+  labelled_[family][std::move(labels)] += by;
+}
+
+void Metrics::observe(const store::AuditEvent& e) {
+  const uint64_t n = e.count > 0 ? static_cast<uint64_t>(e.count) : 1;
+  const std::string& a = e.action;
+  if (a == "token_issued" || a == "token_refused") {
+    bump("plugauth_token_requests_total",
+         "grant=\"" + grant_of(e.detail) + "\",result=\"" + (a == "token_issued" ? "ok" : "refused") + "\"", n);
+  } else if (a == "login" || a == "login_failed" || a == "login_locked" || a == "login_throttled") {
+    const char* result = a == "login"          ? "ok"
+                         : a == "login_failed" ? "failed"
+                         : a == "login_locked" ? "locked"
+                         : e.status == 503     ? "busy"
+                                               : "throttled";
+    bump("plugauth_logins_total", std::string("result=\"") + result + "\"", n);
+    if (a == "login_throttled") bump("plugauth_throttled_total", "endpoint=\"" + std::string(route_of(e.api_path)) + "\"", n);
+  } else if (a == "client_auth_throttled") {
+    bump("plugauth_throttled_total", "endpoint=\"/token\"", n);
+  } else if (a == "client_registered" || a == "client_registration_refused") {
+    const char* result = a == "client_registered" ? "ok" : e.status == 429 ? "throttled" : "refused";
+    bump("plugauth_registrations_total", std::string("result=\"") + result + "\"", n);
+    if (e.status == 429) bump("plugauth_throttled_total", "endpoint=\"/register\"", n);
+  }
+}
+
+void Metrics::record_http(std::string_view path, int status) {
+  bump("plugauth_http_requests_total",
+       "route=\"" + std::string(route_of(path)) + "\",status=\"" + std::to_string(status) + "\"");
 }
 
 std::string Metrics::render(const Gauges& g) const {
@@ -101,6 +168,20 @@ std::string Metrics::render(const Gauges& g) const {
       "authenticator codes sent with the right password (until `plugauth user unlock` or `user passwd`).\n"
       "# TYPE plugauth_sign_in_locks_total counter\nplugauth_sign_in_locks_total %llu\n",
       static_cast<unsigned long long>(g.sign_in_locks));
+  {
+    std::lock_guard lock(labelled_mu_);
+    for (const Family& f : kLabelled) {
+      out += std::string("# HELP ") + f.name + " " + f.help + "\n# TYPE " + f.name + " counter\n";
+      auto it = labelled_.find(f.name);
+      if (it == labelled_.end()) continue;
+      for (const auto& [labels, count] : it->second)
+        out += std::string(f.name) + "{" + labels + "} " + std::to_string(count) + "\n";
+    }
+  }
+  if (g.signing_key_age)
+    add("# HELP plugauth_signing_key_age_seconds Seconds since the key that signs now began signing.\n"
+        "# TYPE plugauth_signing_key_age_seconds gauge\nplugauth_signing_key_age_seconds %lld\n",
+        static_cast<long long>(*g.signing_key_age));
   add("# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
       "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes %llu\n",
       static_cast<unsigned long long>(resident_bytes()));

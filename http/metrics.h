@@ -6,9 +6,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <string>
+#include <string_view>
 
 #include "auth/verifier.h"
+#include "store/store.h"
 
 namespace plugauth {
 
@@ -22,6 +26,14 @@ class Metrics {
   Metrics();
   // `type` is nullptr when no credential identified a type.
   void record_verify(const Identity* identity, VerifyResult result, std::chrono::nanoseconds latency);
+  // Counts what an audit event says happened (token requests by grant and
+  // result, sign-ins, throttling, registrations): the audit queue calls it
+  // for every event it is given, so /metrics and `plugauth audit` agree.
+  void observe(const store::AuditEvent& event);
+  // One request answered outside the gateway's fast lane (its /verify
+  // outcomes are plugauth_verify_total): by route, the path when it is one
+  // of plugauth's, else "other", so strangers' paths cannot add series.
+  void record_http(std::string_view path, int status);
 
   struct Gauges {
     uint64_t cache_hits = 0;
@@ -31,6 +43,7 @@ class Metrics {
     uint64_t audit_full_waits = 0;
     uint64_t audit_coalesced = 0;
     uint64_t sign_in_locks = 0;
+    std::optional<int64_t> signing_key_age;  // seconds; none before the first key
   };
   std::string render(const Gauges& gauges) const;
 
@@ -40,6 +53,10 @@ class Metrics {
   std::array<std::atomic<uint64_t>, kLatencyBuckets.size() + 1> latency_buckets_{};
   std::atomic<uint64_t> latency_count_{0};
   std::atomic<uint64_t> latency_sum_ns_{0};
+  // Labelled counters off the hot path: family -> labels -> count.
+  void bump(const char* family, std::string labels, uint64_t by = 1);
+  mutable std::mutex labelled_mu_;
+  std::map<std::string, std::map<std::string, uint64_t>> labelled_;  // guarded by labelled_mu_
 };
 
 }  // namespace plugauth

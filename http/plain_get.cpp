@@ -115,33 +115,75 @@ void restore_raw_fields(std::string_view head, httplib::Headers& headers) {
   for (auto& [name, value] : raw) headers.emplace(std::move(name), std::move(value));
 }
 
+namespace {
+
+// RFC 9112 §3: method SP request-target SP HTTP-version, the method in
+// capitals (httplib knows no other), the target without spaces or controls.
+HeadRefusal request_line_refusal(std::string_view line) {
+  const size_t sp1 = line.find(' ');
+  if (sp1 == 0 || sp1 == std::string_view::npos) return {400, "a malformed request line"};
+  for (char c : line.substr(0, sp1))
+    if (c < 'A' || c > 'Z') return {400, "a malformed request line"};
+  const size_t sp2 = line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || sp2 == sp1 + 1) return {400, "a malformed request line"};
+  for (char c : line.substr(sp1 + 1, sp2 - sp1 - 1))
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return {400, "a malformed request line"};
+  const std::string_view version = line.substr(sp2 + 1);
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") return {400, "an HTTP version other than 1.1 or 1.0"};
+  return {};
+}
+
+// RFC 9112 §5.1: a field name is a token right before the colon (no space
+// before it); RFC 9110 §5.5: a value has no control character but HTAB.
+HeadRefusal field_refusal(std::string_view field) {
+  const size_t colon = field.find(':');
+  if (colon == std::string_view::npos) return {400, "a header line without a colon"};
+  if (colon == 0) return {400, "a header line without a name"};
+  for (char c : field.substr(0, colon))
+    if (!is_tchar(c)) return {400, "a header name with a space or other character a name cannot have"};
+  for (char c : field.substr(colon + 1))
+    if ((static_cast<unsigned char>(c) < 0x20 && c != '\t') || c == 0x7f)
+      return {400, "a control character in a header value"};
+  return {};
+}
+
+}  // namespace
+
 HeadRefusal head_refusal(std::string_view head) {
   for (size_t i = 0; i < head.size(); ++i) {
     if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) return {400, "a line ends in a bare LF"};
     if (head[i] == '\r' && i + 1 < head.size() && head[i + 1] != '\n') return {400, "a bare CR in the request head"};
   }
+  // A line with its CRLF over 8 KiB: httplib's own limit, so that nothing
+  // it would refuse (keeping the connection) reaches it.
   size_t pos = head.find("\r\n");
-  if ((pos == std::string_view::npos ? head.size() : pos) > kMaxLineBytes)
+  if ((pos == std::string_view::npos ? head.size() : pos + 2) > kMaxLineBytes)
     return {414, "request line longer than 8 KiB"};
   if (head.size() > kMaxHeadBytes) return {431, "request head larger than 64 KiB"};
   if (pos == std::string_view::npos) return {};
+  const std::string_view request_line = head.substr(0, pos);
+  if (auto refusal = request_line_refusal(request_line)) return refusal;
   bool transfer_encoding = false;
+  bool complete = false;
   std::string_view content_length;
-  size_t fields = 0;
+  size_t fields = 0, hosts = 0;
   for (pos += 2; pos < head.size();) {
     size_t end = head.find("\r\n", pos);
     if (end == std::string_view::npos) {
-      if (head.size() - pos > kMaxLineBytes) return {431, "a header line longer than 8 KiB"};
+      if (head.size() - pos + 2 > kMaxLineBytes) return {431, "a header line longer than 8 KiB"};
       break;  // not all here yet
     }
     const std::string_view field = head.substr(pos, end - pos);
     pos = end + 2;
-    if (field.empty()) break;
-    if (field.size() > kMaxLineBytes) return {431, "a header line longer than 8 KiB"};
+    if (field.empty()) {
+      complete = true;
+      break;
+    }
+    if (field.size() + 2 > kMaxLineBytes) return {431, "a header line longer than 8 KiB"};
     if (++fields > kMaxFields) return {431, "more than 100 header fields"};
     if (is_space_or_tab(field.front())) return {400, "a folded header line"};
+    if (auto refusal = field_refusal(field)) return refusal;
     const size_t colon = field.find(':');
-    if (colon == std::string_view::npos) continue;  // httplib refuses it
     const std::string_view name = field.substr(0, colon);
     std::string_view value = field.substr(colon + 1);
     while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
@@ -154,9 +196,15 @@ HeadRefusal head_refusal(std::string_view head) {
         return {400, "a Content-Length that is not a number"};
       if (!content_length.empty() && content_length != value) return {400, "two different Content-Lengths"};
       content_length = value;
+    } else if (iequals(name, "host")) {
+      ++hosts;
     }
   }
   if (transfer_encoding && !content_length.empty()) return {400, "both Transfer-Encoding and Content-Length"};
+  // RFC 9112 §3.2: an HTTP/1.1 request names exactly one Host.
+  if (complete && hosts != 1 && request_line.substr(request_line.size() - 8) == "HTTP/1.1")
+    return {400, hosts == 0 ? "a request without Host" : "more than one Host"};
+  if (complete && hosts > 1) return {400, "more than one Host"};
   return {};
 }
 

@@ -91,9 +91,16 @@ void restore_raw_fields(std::string_view head, httplib::Headers& headers);
 //       other than "chunked" (RFC 9112 §6.1, §6.3);
 //     - a Content-Length that is not one decimal number, or several that
 //       differ.
-//   414: a request line over kMaxLineBytes.
-//   431: a field line over kMaxLineBytes, more than kMaxFields fields, or a
-//     head over kMaxHeadBytes.
+//   400, malformed (httplib would answer 400 and keep reading):
+//     - a request line that is not METHOD SP target SP HTTP/1.1 or 1.0,
+//       an empty one (a stray CRLF first) included;
+//     - a field line without a colon, without a name, with a space or
+//       another non-token character in its name (before the colon), or a
+//       control character other than HTAB in its value;
+//     - an HTTP/1.1 request without Host, or any with two (RFC 9112 §3.2).
+//   414: a request line over kMaxLineBytes with its CRLF.
+//   431: a field line over kMaxLineBytes with its CRLF, more than kMaxFields
+//     fields, or a head over kMaxHeadBytes.
 inline constexpr size_t kMaxLineBytes = 8 * 1024;  // httplib's URI and header-line limits
 inline constexpr size_t kMaxFields = 100;           // httplib's header count
 inline constexpr size_t kMaxHeadBytes = 64 * 1024;  // a proxy's 4 × 8 KiB client head, forwarded, fits

@@ -81,7 +81,10 @@ void HttpServer::Impl::configure() {
 
   svr.set_pre_routing_handler(
       [this](const httplib::Request& req, httplib::Response& res) { return before_route(req, res); });
-  svr.set_logger([](const httplib::Request& req, const httplib::Response& res) { log_request(req, res); });
+  svr.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    if (!is_gateway_path(req.path)) deps.metrics.record_http(req.path, res.status);
+    log_request(req, res);
+  });
   svr.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
     on_exception(req, res, ep);
   });
@@ -164,7 +167,8 @@ void HttpServer::Impl::routes() {
   // The gateway first: httplib tries routes in order, and /verify is the
   // endpoint called on every plugin request.
   auto verify = register_gateway_routes(
-      svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock, deps.oauth.throttle});
+      svr, GatewayDeps{deps.config, deps.verifier, deps.audit, deps.metrics, deps.clock, deps.oauth.throttle,
+                       &deps.signing_keys});
   // The same /verify, for a plain GET read by the event loop itself
   // (http/plain_get.h), with what the steps around a route would add: the
   // constant headers of before_route (CORS never applies to /verify), a

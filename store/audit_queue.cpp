@@ -16,6 +16,7 @@ size_t hash_of(const AuditEvent& e) {
 }  // namespace
 
 void AuditQueue::push(AuditEvent event) {
+  if (observer_) observer_(event);
   const size_t h = hash_of(event);
   std::unique_lock lock(mu_);
   for (bool waited = false;; waited = true) {

@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <mutex>
 #include <unordered_map>
@@ -24,6 +25,9 @@ class AuditQueue {
  public:
   static constexpr size_t kMaxPending = 100000;  // distinct events waiting
 
+  // Called with every event pushed (before folding), from the pushing
+  // thread; set once, before any push. /metrics counts through it.
+  void set_observer(std::function<void(const AuditEvent&)> observer) { observer_ = std::move(observer); }
   void push(AuditEvent event);
   // Writes everything pending in one transaction; returns how many rows. If
   // the write throws, the events stay queued (ahead of newer ones) and the
@@ -39,6 +43,7 @@ class AuditQueue {
   mutable std::mutex mu_;
   std::vector<AuditEvent> pending_;                 // guarded by mu_
   std::unordered_multimap<size_t, size_t> index_;  // hash -> index in pending_; guarded by mu_
+  std::function<void(const AuditEvent&)> observer_;
   std::condition_variable room_;
   std::atomic<uint64_t> full_waits_{0};
   std::atomic<uint64_t> coalesced_{0};

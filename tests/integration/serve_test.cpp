@@ -394,7 +394,7 @@ TEST_CASE("/verify answers a plain GET on the fast lane exactly as httplib answe
       const std::string slow = head + "Expect: nothing\r\nConnection: " + connection + "\r\n\r\n";
       // keep-alive: a second request closes the connection, so both arrive.
       const std::string closer =
-          connection == "close" ? "" : "GET /nowhere HTTP/1.1\r\nConnection: close\r\n\r\n";
+          connection == "close" ? "" : "GET /nowhere HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
       const std::string fast_answer = exchange(daemon->port(), fast + closer, 3s);
       const std::string slow_answer = exchange(daemon->port(), slow + closer, 3s);
       INFO(fast << "\n---\n" << fast_answer << "\n---\n" << slow_answer);

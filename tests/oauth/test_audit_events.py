@@ -66,3 +66,41 @@ def test_throttled_client_authentication_is_audited(daemon, client):
     assert r.status_code == 429, r.text
     throttled = wait_for(daemon, "client_auth_throttled")
     assert throttled[0]["client_id"] == client.client_id, throttled
+
+
+def metric(text, sample):
+    for line in text.splitlines():
+        if line.startswith(sample + " "):
+            return float(line.split(" ")[1])
+    return 0.0
+
+
+def test_metrics_count_what_the_audit_log_records(daemon, client, obtain):
+    """SPEC §9 "Metrics": the families beside /verify's, counted from the same
+    events the audit log gets, so the two agree."""
+    obtain(client)
+    daemon.token({"grant_type": "refresh_token", "refresh_token": "par_made-up"}, auth=client.basic)
+    requests.post(daemon.url("/register"), json={"redirect_uris": ["http://evil.example/cb"]}, timeout=10)
+    for _ in range(10):
+        daemon.token({"grant_type": "client_credentials"}, auth=(client.client_id, "wrong secret"))
+    daemon.token({"grant_type": "client_credentials"}, auth=client.basic)
+    text = requests.get(daemon.url("/metrics"), timeout=10).text
+    for family in ("plugauth_token_requests_total", "plugauth_logins_total", "plugauth_throttled_total",
+                   "plugauth_registrations_total", "plugauth_http_requests_total",
+                   "plugauth_signing_key_age_seconds", "process_resident_memory_bytes",
+                   "plugauth_audit_dropped_total"):
+        assert f"# TYPE {family} " in text, family
+    assert metric(text, 'plugauth_token_requests_total{grant="authorization_code",result="ok"}') == 1, text
+    assert metric(text, 'plugauth_token_requests_total{grant="refresh_token",result="refused"}') == 1, text
+    assert metric(text, 'plugauth_logins_total{result="ok"}') == 1, text
+    assert metric(text, 'plugauth_registrations_total{result="refused"}') == 1, text
+    assert metric(text, 'plugauth_throttled_total{endpoint="/token"}') == 1, text
+    assert metric(text, 'plugauth_http_requests_total{route="/token",status="429"}') == 1, text
+    assert metric(text, 'plugauth_http_requests_total{route="/register",status="400"}') == 1, text
+    assert metric(text, "plugauth_signing_key_age_seconds") >= 0
+    # A stranger's made-up paths add no series.
+    requests.get(daemon.url("/made-up-1"), timeout=10)
+    requests.get(daemon.url("/made-up-2"), timeout=10)
+    text = requests.get(daemon.url("/metrics"), timeout=10).text
+    assert "made-up" not in text
+    assert metric(text, 'plugauth_http_requests_total{route="other",status="404"}') == 2, text

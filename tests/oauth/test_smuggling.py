@@ -68,6 +68,17 @@ BAD_HEADS = [
     pytest.param(b"GET /verify HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\r\n b\r\n\r\n" + SMUGGLED,
                  id="folded-line"),
     pytest.param(b"GET /verify HTTP/1.1\r\nHost: x\rX-Original-URI: /admin\r\n\r\n" + SMUGGLED, id="bare-CR"),
+    # A space before the colon: a tolerant proxy reads a length, httplib another field (RFC 9112 §5.1).
+    pytest.param(b"POST /token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                 b"Content-Length : " + str(len(SMUGGLED)).encode() + b"\r\n\r\n" + SMUGGLED, id="space-before-colon"),
+    pytest.param(b"POST /token HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n" + SMUGGLED,
+                 id="TE-space-before-colon"),
+    pytest.param(b"GET /verify HTTP/1.1\r\nHost: x\r\nno colon\r\n\r\n" + SMUGGLED, id="no-colon"),
+    pytest.param(b"\r\n\r\n" + SMUGGLED, id="stray-CRLF-first"),
+    pytest.param(b"get /verify HTTP/1.1\r\nHost: x\r\n\r\n" + SMUGGLED, id="lowercase-method"),
+    pytest.param(b"GET /verify HTTP/1.1\r\nX-Original-URI: /admin\r\n\r\n" + SMUGGLED, id="no-Host"),
+    pytest.param(b"GET /verify HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n" + SMUGGLED, id="two-Hosts"),
+    pytest.param(b"GET /verify HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n" + SMUGGLED, id="NUL-in-value"),
 ]
 
 

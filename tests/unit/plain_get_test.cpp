@@ -336,7 +336,7 @@ TEST_CASE("Transfer-Encoding beside Content-Length, or other than chunked, is re
   CHECK(head_refusal("POST /token HTTP/1.1\r\nTransfer-Encoding: identity\r\n\r\n").status == 400);
   CHECK(head_refusal("POST /token HTTP/1.1\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n")
             .status == 400);
-  CHECK(head_refusal("POST /token HTTP/1.1\r\ntransfer-encoding:  Chunked \r\n\r\n").status == 0);
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nHost: a\r\ntransfer-encoding:  Chunked \r\n\r\n").status == 0);
 }
 
 TEST_CASE("a Content-Length that is not one decimal number is refused") {
@@ -348,8 +348,8 @@ TEST_CASE("a Content-Length that is not one decimal number is refused") {
   CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 0x10\r\n\r\n").status == 400);
   CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length:\r\n\r\n").status == 400);
   CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 99999999999999999999999\r\n\r\n").status == 400);
-  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n").status == 0);
-  CHECK(head_refusal("POST /t HTTP/1.1\r\nContent-Length: 12\r\n\r\n").status == 0);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\n").status == 0);
+  CHECK(head_refusal("POST /t HTTP/1.1\r\nHost: a\r\nContent-Length: 12\r\n\r\n").status == 0);
 }
 
 TEST_CASE("a request line over 8 KiB is 414, a header line over 8 KiB or 101 fields is 431, even before the head ends") {
@@ -366,9 +366,43 @@ TEST_CASE("a request line over 8 KiB is 414, a header line over 8 KiB or 101 fie
   std::string big = "GET / HTTP/1.1\r\n";
   for (int i = 0; i < 9; ++i) big += "X-" + std::to_string(i) + ": " + std::string(8000, 'v') + "\r\n";
   CHECK(head_refusal(big).status == 431);  // 72 KB, no end yet
-  std::string fits = "GET / HTTP/1.1\r\n";
+  std::string fits = "GET / HTTP/1.1\r\nHost: a\r\n";
   for (int i = 0; i < 7; ++i) fits += "X-" + std::to_string(i) + ": " + std::string(8000, 'v') + "\r\n";
   CHECK(head_refusal(fits + "\r\n").status == 0);  // 56 KB: a proxy's forwarded head fits
+  // httplib's limits count the CRLF: a line of 8191 bytes and its CRLF is
+  // over them, so it is refused here, with the close, not by httplib.
+  CHECK(head_refusal("GET / HTTP/1.1\r\nX: " + std::string(8188, 'v') + "\r\n\r\n").status == 431);
+  CHECK(head_refusal("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(8187, 'v') + "\r\n\r\n").status == 0);
+  CHECK(head_refusal("GET /" + std::string(8177, 'a') + " HTTP/1.1\r\n").status == 414);  // 8,193 with CRLF
+  CHECK(head_refusal("GET /" + std::string(8176, 'a') + " HTTP/1.1\r\n").status == 0);
+}
+
+TEST_CASE("a head httplib would answer 400 and keep reading is refused here, with the close (RFC 9112)") {
+  using plugauth::http::head_refusal;
+  // Whitespace before the colon: a proxy may read "Content-Length : 45" as
+  // a length, httplib as a field of another name (RFC 9112 §5.1: 400).
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nHost: a\r\nContent-Length : 45\r\n\r\n").status == 400);
+  CHECK(head_refusal("POST /token HTTP/1.1\r\nHost: a\r\nTransfer-Encoding\t: chunked\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/1.1\r\nHost: a\r\nno colon here\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/1.1\r\nHost: a\r\n: empty name\r\n\r\n").status == 400);
+  static const char kNul[] = "GET / HTTP/1.1\r\nHost: a\r\nX: a\0b\r\n\r\n";
+  CHECK(head_refusal(std::string(kNul, sizeof kNul - 1)).status == 400);
+  CHECK(head_refusal("GET / HTTP/1.1\r\nHost: a\r\nX: a\x1b[2Jb\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/1.1\r\nHost: a\r\nX: a\tb \xe2\x80\xae\r\n\r\n").status == 0);  // HTAB, obs-text
+  // The request line.
+  CHECK(head_refusal("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);  // a stray CRLF first
+  CHECK(head_refusal("get / HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/2.0\r\nHost: a\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET  / HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / x HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET /\x01 HTTP/1.1\r\nHost: a\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/1.1 \r\nHost: a\r\n\r\n").status == 400);
+  // Host: exactly one in HTTP/1.1 (RFC 9112 §3.2); none needed in 1.0.
+  CHECK(head_refusal("GET / HTTP/1.1\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/1.0\r\n\r\n").status == 0);
+  CHECK(head_refusal("GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n").status == 400);
+  CHECK(head_refusal("GET / HTTP/1.1\r\n").status == 0);  // not all here: Host may come
 }
 
 TEST_CASE("an ordinary head has no problem") {
