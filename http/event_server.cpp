@@ -28,6 +28,14 @@ using SteadyClock = std::chrono::steady_clock;
 
 // A head fits in kMaxHeadBytes, a body in kMaxBodyBytes (http/plain_get.h).
 constexpr size_t kReadChunk = 16 * 1024;
+// What one loop holds of requests not yet answered, all its connections
+// together: past it, the connections whose requests began longest ago are
+// answered 503 and closed until it holds three quarters (so thousands of
+// slow senders of 64 KiB heads and bodies cannot take the machine's memory).
+constexpr size_t kLoopBufferedBudget = 64 * 1024 * 1024;
+// A partial head is checked again (head_refusal) when a line ends in the new
+// bytes or a kilobyte has come since: never each byte against all before it.
+constexpr size_t kRecheckBytes = 1024;
 constexpr int kMaxEvents = 256;
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 // How long the loops stop accepting when the process is out of descriptors.
@@ -73,6 +81,8 @@ struct EventServer::Connection {
   // before the peer has read it.
   bool lingering = false;
   bool continue_sent = false;  // 100 Continue answered for the pending request
+  size_t accounted = 0;         // `in`'s capacity as the loop's `buffered` counts it
+  size_t scanned = 0;           // `in` up to here holds no "\r\n\r\n" and passed head_refusal
   SteadyClock::time_point linger_since;
   EventServer::Loop* home = nullptr;  // the loop that accepted it, and takes it back
 
@@ -148,6 +158,7 @@ struct EventServer::Loop {
   SteadyClock::time_point last_sweep = SteadyClock::now();
   SteadyClock::time_point accept_paused_until{};
   bool listening = false;
+  size_t buffered = 0;  // memory of `in` over all conns, as last accounted
 
   explicit Loop(EventServer& s) : server(s) {}
   Loop(const Loop&) = delete;
@@ -260,11 +271,50 @@ struct EventServer::Loop {
     ev.data.fd = conn->fd;
     if (::epoll_ctl(epfd, EPOLL_CTL_ADD, conn->fd, &ev) != 0) return false;  // conn closes the socket
     const int fd = conn->fd;
+    conn->accounted = 0;
+    conn->scanned = 0;
+    Connection& c = *conn;
     conns.emplace(fd, std::move(conn));
+    account(c);
     return true;
   }
 
-  void drop(Connection& c) { conns.erase(c.fd); }
+  void drop(Connection& c) { forget(c.fd); }
+
+  // Every connection leaves `conns` through here, its bytes uncounted.
+  void forget(int fd) {
+    auto it = conns.find(fd);
+    if (it == conns.end()) return;
+    buffered -= it->second->accounted;
+    it->second->accounted = 0;
+    conns.erase(it);
+  }
+
+  // What `in` takes in memory (its capacity: a string keeps what it grew
+  // to), given back once it is empty.
+  void account(Connection& c) {
+    if (c.in.empty() && c.in.capacity() > kReadChunk) c.in.shrink_to_fit();
+    buffered = buffered - c.accounted + c.in.capacity();
+    c.accounted = c.in.capacity();
+  }
+
+  // Past the budget, the requests that began longest ago are refused (503,
+  // then the close) until three quarters of it are left.
+  void enforce_budget(SteadyClock::time_point now) {
+    if (buffered <= kLoopBufferedBudget) return;
+    std::vector<std::pair<SteadyClock::time_point, int>> partial;
+    for (const auto& [fd, c] : conns)
+      if (!c->lingering && !c->want_write && !c->in.empty()) partial.emplace_back(c->request_since, fd);
+    std::sort(partial.begin(), partial.end());
+    for (const auto& [since, fd] : partial) {
+      if (buffered <= kLoopBufferedBudget / 4 * 3) break;
+      auto it = conns.find(fd);
+      if (it == conns.end()) continue;
+      Connection& c = *it->second;
+      refuse_request(c, 503, "too many unfinished requests are held; this one began longest ago");
+      flush(c, now);
+    }
+  }
 
   // From a worker thread: a handed-off connection waits here for its next
   // request, not on a thread.
@@ -320,6 +370,13 @@ struct EventServer::Loop {
       peer_closed = true;  // end of stream or a reset
       break;
     }
+    account(c);
+    if (buffered > kLoopBufferedBudget) {
+      const int fd = c.fd;
+      enforce_budget(now);  // may close c: look it up again
+      auto it = conns.find(fd);
+      if (it == conns.end() || it->second.get() != &c || c.close_after_write) return;
+    }
     if (peer_closed) {
       // Nothing more will come: answer what is complete, then close.
       c.close_after_write = true;
@@ -335,12 +392,19 @@ struct EventServer::Loop {
   // hands the connection off at the first one it may not.
   void process(Connection& c, SteadyClock::time_point now) {
     while (!c.want_write) {
-      const size_t head_end = c.in.find("\r\n\r\n");
+      const size_t from = c.scanned > 3 ? c.scanned - 3 : 0;
+      const size_t head_end = c.in.find("\r\n\r\n", from);
       if (head_end == std::string::npos) {
-        // A bare LF is final: no CRLF that follows makes the head unambiguous.
-        if (const HeadRefusal refusal = head_refusal(c.in)) {
-          refuse_head(c, refusal);
-          break;
+        // A bare LF is final: no CRLF that follows makes the head
+        // unambiguous. Checked when a line ends or a kilobyte has come.
+        const std::string_view fresh = std::string_view(c.in).substr(std::min(c.scanned, c.in.size()));
+        if (c.in.size() >= c.scanned + kRecheckBytes || fresh.find_first_of("\r\n") != std::string_view::npos ||
+            c.scanned == 0) {
+          if (const HeadRefusal refusal = head_refusal(c.in)) {
+            refuse_head(c, refusal);
+            break;
+          }
+          c.scanned = c.in.size();
         }
         break;
       }
@@ -377,10 +441,14 @@ struct EventServer::Loop {
       bool close_after = false;
       server.process_buffered_request(c, end, end, close_after);
       c.in.erase(0, end);
+      c.scanned = 0;
+      if (c.in.empty()) account(c);
       if (!c.in.empty()) c.request_since = now;
       if (close_after) {
         c.close_after_write = true;
         c.in.clear();
+        c.scanned = 0;
+        account(c);
         break;
       }
       if (!flush(c, now)) return;
@@ -394,7 +462,8 @@ struct EventServer::Loop {
 
   // Answers a request the loop will not hand on, and closes after the answer.
   void refuse_request(Connection& c, int status, std::string_view message) {
-    const char* reason = status == 408   ? "Request Timeout"
+    const char* reason = status == 503   ? "Service Unavailable"
+                         : status == 408 ? "Request Timeout"
                          : status == 411 ? "Length Required"
                          : status == 413 ? "Content Too Large"
                          : status == 414 ? "URI Too Long"
@@ -402,11 +471,16 @@ struct EventServer::Loop {
                                          : "Bad Request";
     const std::string description =
         status == 400 ? "malformed request: " + std::string(message) : std::string(message);
-    const std::string body = R"({"error":"invalid_request","error_description":")" + description + "\"}";
+    const std::string body = std::string(R"({"error":")") +
+                             (status == 503 ? "temporarily_unavailable" : "invalid_request") +
+                             R"(","error_description":")" + description + "\"}";
     c.out += "HTTP/1.1 " + std::to_string(status) + " " + reason +
              "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-             "\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n" + body;
+             "\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
+             (status == 503 ? "Retry-After: 1\r\n" : "") + "\r\n" + body;
     c.in.clear();
+    c.scanned = 0;
+    account(c);
     c.close_after_write = true;
   }
 
@@ -452,6 +526,8 @@ struct EventServer::Loop {
     c.lingering = true;
     c.linger_since = now;
     c.in.clear();
+    c.scanned = 0;
+    account(c);
     discard_input(c);
   }
 
@@ -474,9 +550,8 @@ struct EventServer::Loop {
   void hand_off(Connection& c, size_t head_end, size_t request_end) {
     const int fd = c.fd;
     ::epoll_ctl(epfd, EPOLL_CTL_DEL, fd, nullptr);
-    auto it = conns.find(fd);
-    std::shared_ptr<Connection> conn = std::move(it->second);
-    conns.erase(it);
+    std::shared_ptr<Connection> conn = conns.find(fd)->second;
+    forget(fd);
     EventServer* s = &server;
     s->workers_->enqueue([s, conn, head_end, request_end]() mutable {
       s->serve_handed_off(std::move(conn), head_end, request_end);
@@ -514,7 +589,7 @@ struct EventServer::Loop {
       else if (!c->lingering && !c->want_write && !c->in.empty() && now - c->request_since > server.request_deadline_)
         late.push_back(fd);
     }
-    for (int fd : expired) conns.erase(fd);
+    for (int fd : expired) forget(fd);
     for (int fd : late) {
       auto it = conns.find(fd);
       if (it == conns.end()) continue;
