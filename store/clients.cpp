@@ -160,8 +160,11 @@ void Store::extend_client(const std::string& client_id, int64_t now, int64_t exp
 }
 
 std::vector<std::string> Store::client_scopes() {
-  return with_db("client_scopes", [&](SQLite::Database& db) {
-    SQLite::Statement st(db, "SELECT scope FROM clients WHERE scope IS NOT NULL");
+  // The verifier's scope policy is rebuilt from this after every change: on
+  // the read pool, so event loops never wait behind the writer's fsync.
+  return with_reader("client_scopes", [&](StatementCache& sql) {
+    auto use = sql("SELECT scope FROM clients WHERE scope IS NOT NULL");
+    SQLite::Statement& st = *use;
     std::vector<std::string> out;
     while (st.executeStep()) out.push_back(st.getColumn(0).getString());
     return out;

@@ -212,8 +212,10 @@ void Store::upsert_role(const std::string& name, const std::string& scopes, int6
 }
 
 std::vector<RoleRecord> Store::roles() {
-  return with_db("roles", [&](SQLite::Database& db) {
-    SQLite::Statement st(db, "SELECT name, scopes FROM roles ORDER BY name");
+  // Read pool: see client_scopes().
+  return with_reader("roles", [&](StatementCache& sql) {
+    auto use = sql("SELECT name, scopes FROM roles ORDER BY name");
+    SQLite::Statement& st = *use;
     std::vector<RoleRecord> out;
     while (st.executeStep()) out.push_back({st.getColumn(0).getString(), st.getColumn(1).getString()});
     return out;
