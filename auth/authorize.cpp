@@ -98,6 +98,8 @@ Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
   r.resource = *resource;
 
   r.requested_scope = parse_scopes(param("scope"));
+  // Asked alone, offline_access is a request that names no API scope.
+  r.offline_access = take_offline_access(r.requested_scope);
   auto policy = ctx.verifier.scope_policy();
   auto checked = grant_scopes(r.requested_scope, client_allowed_scopes(*client, *policy), *policy);
   if (!checked) return redirect_error(checked.error());
@@ -120,7 +122,13 @@ std::string approve_authorization(const AuthorizationRequest& request, const sto
                                   const ScopeSet& scope, OAuthContext& ctx) {
   const int64_t now = ctx.clock.now();
   auto minted = ctx.crypto.mint_token(TokenType::AuthorizationCode, ctx.random);
-  store::GrantFamily family{new_family_id(ctx.random), request.client.client_id, user.id, join_scopes(scope),
+  // The grant's scope: the API scopes, and offline_access when it was asked
+  // for and the client may refresh (the token endpoint names it, never puts
+  // it in an access token).
+  ScopeSet granted = scope;
+  if (request.offline_access && client_has_grant(request.client, "refresh_token"))
+    granted.insert(std::string(kOfflineAccess));
+  store::GrantFamily family{new_family_id(ctx.random), request.client.client_id, user.id, join_scopes(granted),
                             request.resource, now, {}};
   store::AuthorizationCodeRecord code{minted.id,
                                       minted.hash,

@@ -17,7 +17,8 @@ struct AuthorizationRequest {
   std::string redirect_uri;  // where to send the browser back
   bool redirect_uri_given = false;
   std::string state;
-  ScopeSet requested_scope;
+  ScopeSet requested_scope;  // API scopes: offline_access is taken out
+  bool offline_access = false;  // asked for (it is granted if the client has the refresh_token grant)
   std::string code_challenge;
   std::string resource;
   std::map<std::string, std::string> params;  // the validated parameters, echoed in forms

@@ -43,7 +43,9 @@ class AuthorizationCodeGrant final : public GrantHandler {
     if (!user) return kInvalidGrant.with("the user no longer exists");
     auto policy = ctx.verifier.scope_policy();
     // SPEC §8.7: never more than the client and the user are allowed now.
-    ScopeSet scope = intersect(intersect(parse_scopes(record->scope), policy->allowed_for_roles(user->roles)),
+    ScopeSet granted = parse_scopes(record->scope);
+    const bool offline = take_offline_access(granted);
+    ScopeSet scope = intersect(intersect(granted, policy->allowed_for_roles(user->roles)),
                                client_allowed_scopes(client, *policy));
 
     auto access = mint_access_token(ctx, {user->id, user->id, client.client_id, record->family_id, record->resource,
@@ -65,7 +67,9 @@ class AuthorizationCodeGrant final : public GrantHandler {
     }
     out.access_token = access->jwt;
     out.expires_in = ctx.config.access_token_ttl;
-    out.scope = join_scopes(scope);
+    ScopeSet named = scope;
+    if (offline && refresh) named.insert(std::string(kOfflineAccess));
+    out.scope = join_scopes(named);
     out.subject = user->id;
     return out;
   }

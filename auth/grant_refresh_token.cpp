@@ -61,15 +61,19 @@ class RefreshTokenGrant final : public GrantHandler {
 
     // RFC 6749 §6: never more scope, nor another audience, than the grant.
     ScopeSet requested = parse_scopes(param(req, "scope"));
-    if (!includes_all(parse_scopes(record->scope), requested))
-      return kInvalidScope.with("a refresh cannot widen the scope");
+    ScopeSet granted = parse_scopes(record->scope);
+    if (!includes_all(granted, requested)) return kInvalidScope.with("a refresh cannot widen the scope");
+    // offline_access is the grant's, not an API scope: named in the answer
+    // whenever the grant has it, never in the access token.
+    const bool offline = take_offline_access(granted);
+    take_offline_access(requested);
     if (const std::string resource = param(req, "resource"); !resource.empty() && resource != record->family.resource)
       return kInvalidTarget.with("a refresh cannot change the resource");
 
     auto user = ctx.store.find_user_by_id(record->family.user_id);
     if (!user) return kInvalidGrant.with("the user no longer exists");
     auto policy = ctx.verifier.scope_policy();
-    ScopeSet scope = intersect(intersect(requested.empty() ? parse_scopes(record->scope) : requested,
+    ScopeSet scope = intersect(intersect(requested.empty() ? granted : requested,
                                          policy->allowed_for_roles(user->roles)),
                                client_allowed_scopes(client, *policy));
     auto access = mint_access_token(ctx, {user->id, user->id, client.client_id, record->family_id,
@@ -77,7 +81,9 @@ class RefreshTokenGrant final : public GrantHandler {
     if (!access) return access.error();
 
     MintedToken successor = successor_of(ctx.crypto, token);
-    TokenResponse out{access->jwt, ctx.config.access_token_ttl, successor.token, join_scopes(scope), user->id};
+    ScopeSet named = scope;
+    if (offline) named.insert(std::string(kOfflineAccess));
+    TokenResponse out{access->jwt, ctx.config.access_token_ttl, successor.token, join_scopes(named), user->id};
     if (!record->rotated_at) {
       store::RefreshTokenRecord next{successor.id, successor.hash, record->family_id, record->scope, now,
                                      now + ctx.config.refresh_token_ttl, {}, "", {}, {}};

@@ -65,4 +65,6 @@ ScopeSet ScopePolicy::allowed_for_roles(const std::vector<std::string>& roles) c
   return out;
 }
 
+bool take_offline_access(ScopeSet& scopes) { return scopes.erase(std::string(kOfflineAccess)) != 0; }
+
 }  // namespace plugauth

@@ -17,6 +17,14 @@ using ScopeSet = std::set<std::string>;
 
 // "a b  c" (spaces or commas) → {"a","b","c"}.
 ScopeSet parse_scopes(std::string_view text);
+
+// SPEC §4, OpenID Connect Core §11: always known, never an API permission.
+// Listed in the authorization server's metadata, granted to clients with the
+// refresh_token grant and named in the token response's `scope`; never in
+// an access token, a protected resource's metadata or a challenge.
+inline constexpr std::string_view kOfflineAccess = "offline_access";
+// Takes offline_access out of `scopes`; true if it was there.
+bool take_offline_access(ScopeSet& scopes);
 std::string join_scopes(const ScopeSet& scopes);
 bool is_valid_scope_token(std::string_view scope);  // RFC 6749 §3.3
 bool includes_all(const ScopeSet& have, const ScopeSet& need);

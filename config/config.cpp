@@ -69,6 +69,11 @@ Result<std::vector<RouteRule>> parse_routes(const picojson::value& v, const std:
           for (auto& m : *list) std::transform(m.begin(), m.end(), m.begin(), ::toupper);
           r.methods = *list;
         } else {
+          // SPEC §4: offline_access says the app may stay connected; it is
+          // never in an access token, so no route can require it.
+          for (const auto& s : *list)
+            if (s == "offline_access")
+              return bad(key, allowed, "\"offline_access\" is not an API permission: no route can require it");
           r.scopes = *list;
         }
       } else {
@@ -188,6 +193,11 @@ const std::vector<KeySpec>& specs() {
              } else if (name == "scopes_supported") {
                auto list = string_list(value, "resources.scopes_supported", allowed);
                if (!list) return list.error();
+               for (const auto& s : *list)
+                 if (s == "offline_access")
+                   return bad("resources", allowed,
+                              "\"offline_access\" is not an API permission: the authorization server lists it, "
+                              "a resource never does");
                r.scopes_supported = *list;
              } else if (name == "routes") {
                auto routes = parse_routes(value, "resources.routes");

@@ -192,6 +192,7 @@ class OAuthRoutes {
     m["revocation_endpoint"] = picojson::value(iss + "/revoke");
     m["introspection_endpoint"] = picojson::value(iss + "/introspect");
     auto known = ctx_.verifier.scope_policy()->known();
+    known.insert(std::string(kOfflineAccess));  // SPEC §4: MCP clients refresh only when it is listed
     m["scopes_supported"] = strings(std::vector<std::string>(known.begin(), known.end()));
     m["response_types_supported"] = strings({"code"});
     m["response_modes_supported"] = strings({"query"});
@@ -264,8 +265,10 @@ class OAuthRoutes {
       auto it = ctx_.config.scopes.find(s);
       scopes.emplace_back(s, it == ctx_.config.scopes.end() ? "Use the scope \"" + s + "\"" : it->second);
     }
+    const bool stays = request.offline_access && client_has_grant(request.client, "refresh_token");
     http::send_page(res, status,
-                    pages::consent_page("/authorize", hidden, client_view(request), user.name, scopes, message));
+                    pages::consent_page("/authorize", hidden, client_view(request), user.name, scopes, message,
+                                        stays));
   }
 
   void login(const httplib::Request& req, httplib::Response& res, const AuthorizationRequest& request,

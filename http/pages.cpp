@@ -120,7 +120,7 @@ std::string login_page(const std::string& action, const std::map<std::string, st
 std::string consent_page(const std::string& action, const std::map<std::string, std::string>& hidden,
                          const ClientView& client, const std::string& username,
                          const std::vector<std::pair<std::string, std::string>>& scopes,
-                         const std::string& message) {
+                         const std::string& message, bool stays_connected) {
   std::string body = "<h1>Allow access?</h1>";
   if (!message.empty()) body += "<p class=\"error\" role=\"alert\">" + escape(message) + "</p>";
   body += client_line(client) + "<p>Signed in as <strong>" + escape(username) + "</strong>.</p>";
@@ -132,6 +132,9 @@ std::string consent_page(const std::string& action, const std::map<std::string, 
       body += "<li>" + escape(words) + " <span class=\"muted\"><code>" + escape(scope) + "</code></span></li>";
     body += "</ul>";
   }
+  if (stays_connected)
+    body += "<p id=\"stays-connected\">It stays connected: it keeps this access when you are not using it. <span class=\"muted\"><code>offline_access</code>"
+            "</span></p>";
   body += "<form method=\"post\" action=\"" + escape(action) + "\">" + hidden_fields(hidden) +
           "<div class=\"row\"><button type=\"submit\" name=\"action\" value=\"allow\">Allow</button>"
           "<button type=\"submit\" name=\"action\" value=\"deny\" class=\"secondary\">Deny</button></div></form>";

@@ -36,7 +36,7 @@ std::string login_page(const std::string& action, const std::map<std::string, st
 std::string consent_page(const std::string& action, const std::map<std::string, std::string>& hidden,
                          const ClientView& client, const std::string& username,
                          const std::vector<std::pair<std::string, std::string>>& scopes,
-                         const std::string& message = "");
+                         const std::string& message = "", bool stays_connected = false);
 
 struct KeyView {
   std::string key_id;

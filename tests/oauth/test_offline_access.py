@@ -1,0 +1,122 @@
+"""Issue 21 (SPEC §4): assistants stay connected. `offline_access` is listed
+in the authorization server's metadata and granted to clients with the
+refresh_token grant, named in the token response's `scope` and never an API
+permission; a refresh without `resource` keeps the grant's audience, and a
+refused refresh never consumes its refresh token."""
+
+import base64
+import json
+import subprocess
+
+import pytest
+import requests
+
+from conftest import BINARY, SCOPES, Browser, Daemon, pkce_pair, query_of
+
+MCP = "https://plugin.example.com/mcp"
+OTHER = "https://other.example.com/api"
+
+
+def claims_of(jwt):
+    payload = jwt.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+
+
+@pytest.fixture
+def mcp(tmp_path):
+    d = Daemon(tmp_path, {"scopes": SCOPES, "resources": [{"uri": MCP, "scopes_supported": ["notes:read"]},
+                                                          {"uri": OTHER}]})
+    d.add_user("alice")
+    d.cli("role", "add", "user", "--scope", "notes:read")
+    d.start()
+    try:
+        yield d
+    finally:
+        d.stop()
+
+
+def code_flow(daemon, client, scope, resource=MCP):
+    verifier, challenge = pkce_pair()
+    browser = Browser(daemon)
+    url = daemon.authorize_url(client, scope=scope, challenge=challenge, resource=resource)
+    consent = browser.sign_in(url)
+    assert consent.status_code == 200, consent.text
+    location = browser.consent(consent)
+    assert location.status_code == 303, location.text
+    code = query_of(location.headers["Location"])["code"]
+    r = daemon.token({"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri,
+                      "code_verifier": verifier, "resource": resource}, auth=client.basic)
+    assert r.status_code == 200, r.text
+    return consent, r.json()
+
+
+def test_offline_access_is_advertised_by_the_authorization_server_only(mcp):
+    meta = requests.get(mcp.url("/.well-known/oauth-authorization-server"), timeout=10).json()
+    assert "offline_access" in meta["scopes_supported"], meta
+    prm = requests.get(mcp.url("/.well-known/oauth-protected-resource/mcp"), timeout=10)
+    assert prm.status_code == 200 and prm.json()["scopes_supported"] == ["notes:read"], prm.text
+    for headers in ({"X-Original-URI": "/mcp"}, {"X-Original-URI": "/mcp", "Authorization": "Bearer x"}):
+        challenge = requests.get(mcp.url("/verify"), headers=headers, params={"resource": MCP}, timeout=10)
+        assert challenge.status_code == 401
+        assert "offline_access" not in challenge.headers["WWW-Authenticate"], challenge.headers
+
+
+def test_offline_access_is_granted_named_and_never_an_api_permission(mcp):
+    client = mcp.add_client("chatgpt-app")
+    consent, tokens = code_flow(mcp, client, "notes:read offline_access")
+    assert 'id="stays-connected"' in consent.text
+    assert set(tokens["scope"].split()) == {"notes:read", "offline_access"}, tokens
+    assert tokens.get("refresh_token"), tokens
+    assert claims_of(tokens["access_token"])["scope"] == "notes:read"
+    v = mcp.verify(tokens["access_token"], uri="/mcp", resource=MCP)
+    assert v.status_code == 200, v.text
+    assert "offline_access" not in v.headers.get("X-Auth-Scope", ""), v.headers
+    # Two refreshes, as a connector does; the second names the scope it was given.
+    first = mcp.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}, auth=client.basic)
+    assert first.status_code == 200, first.text
+    assert set(first.json()["scope"].split()) == {"notes:read", "offline_access"}
+    second = mcp.token({"grant_type": "refresh_token", "refresh_token": first.json()["refresh_token"],
+                        "scope": "notes:read offline_access"}, auth=client.basic)
+    assert second.status_code == 200, second.text
+    assert claims_of(second.json()["access_token"])["scope"] == "notes:read"
+
+
+def test_offline_access_alone_is_a_request_that_names_no_api_scope(mcp):
+    client = mcp.add_client("claude")
+    _, tokens = code_flow(mcp, client, "offline_access")
+    assert set(tokens["scope"].split()) == {"notes:read", "offline_access"}, tokens
+    assert claims_of(tokens["access_token"])["scope"] == "notes:read"
+
+
+def test_without_offline_access_the_consent_page_says_nothing_of_staying_connected(mcp):
+    client = mcp.add_client("gpt-action")
+    consent, tokens = code_flow(mcp, client, "notes:read")
+    assert "stays-connected" not in consent.text
+    assert tokens["scope"] == "notes:read"
+    assert tokens.get("refresh_token"), "GPT Actions never ask for offline_access and still get refresh tokens"
+
+
+def test_a_refresh_without_resource_keeps_the_audience_and_a_refused_one_consumes_nothing(mcp):
+    client = mcp.add_client("mcp-client")
+    _, tokens = code_flow(mcp, client, "notes:read offline_access")
+    refresh = tokens["refresh_token"]
+    # Refused: another resource, a wider scope, another client. The token survives each.
+    other = mcp.add_client("other")
+    for data, auth in [({"resource": OTHER}, client.basic), ({"scope": "notes:read notes:write"}, client.basic),
+                       ({}, other.basic)]:
+        r = mcp.token(dict(grant_type="refresh_token", refresh_token=refresh, **data), auth=auth)
+        assert r.status_code in (400, 401), r.text
+    r = mcp.token({"grant_type": "refresh_token", "refresh_token": refresh}, auth=client.basic)
+    assert r.status_code == 200, r.text
+    assert claims_of(r.json()["access_token"])["aud"] == MCP
+
+
+def test_a_route_rule_or_a_resource_naming_offline_access_is_refused_at_start(tmp_path):
+    for config in ({"scopes": SCOPES, "routes": [{"prefix": "/x", "scopes": ["offline_access"]}]},
+                   {"scopes": SCOPES, "resources": [{"uri": MCP, "scopes_supported": ["offline_access"]}]}):
+        root = tmp_path / str(len(list(tmp_path.iterdir())))
+        root.mkdir()
+        d = Daemon(root, config)
+        r = subprocess.run([BINARY, "check", "--data", str(d.data)], capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0, r.stdout
+        assert "offline_access" in r.stdout + r.stderr and "not an API permission" in r.stdout + r.stderr
