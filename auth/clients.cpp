@@ -45,6 +45,13 @@ bool redirect_uri_allowed(const std::vector<std::string>& registered, std::strin
   return false;
 }
 
+std::vector<std::string> connector_callback_uris(std::string_view connector) {
+  if (connector == "chatgpt") return {"https://chatgpt.com/connector_platform_oauth_redirect"};
+  if (connector == "claude")
+    return {"https://claude.ai/api/mcp/auth_callback", "https://claude.com/api/mcp/auth_callback"};
+  return {};
+}
+
 std::vector<std::string> chatgpt_callback_uris(const std::string& id) {
   return {"https://chat.openai.com/aip/" + id + "/oauth/callback", "https://chatgpt.com/aip/" + id + "/oauth/callback"};
 }

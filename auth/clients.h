@@ -20,6 +20,10 @@ bool redirect_uri_allowed(const std::vector<std::string>& registered, std::strin
 
 // The two ChatGPT callback URIs for a GPT or plugin id.
 std::vector<std::string> chatgpt_callback_uris(const std::string& id);
+// SPEC §4 callback presets: "chatgpt" (ChatGPT apps' stable connector
+// callback, used because plugauth advertises RFC 9207 `iss`) and "claude"
+// (claude.ai and claude.com); empty for any other name.
+std::vector<std::string> connector_callback_uris(std::string_view connector);
 
 // True for https URIs, and http URIs on a loopback host (RFC 8252 §7.3).
 bool is_acceptable_redirect_uri(std::string_view uri);

@@ -1,4 +1,5 @@
 // client and token commands.
+#include <algorithm>
 #include <functional>
 #include <iostream>
 
@@ -67,11 +68,17 @@ int client_add(Invocation& inv) {
     if (!valid_name(id)) return usage_error(inv, "--chatgpt-callback takes a GPT or plugin id such as g-abc123");
     for (auto& u : chatgpt_callback_uris(id)) uris.push_back(u);
   }
+  for (const auto& connector : inv.all("connector")) {
+    auto preset = connector_callback_uris(connector);
+    if (preset.empty()) return usage_error(inv, "--connector takes chatgpt or claude");
+    for (auto& u : preset)
+      if (std::find(uris.begin(), uris.end(), u) == uris.end()) uris.push_back(u);
+  }
   // SPEC §3 /introspect: a resource server that may introspect every token,
   // API keys and service tokens included. It needs no redirect URI.
   const bool introspect = inv.has("introspect");
   if (uris.empty() && !client_credentials && !introspect)
-    return usage_error(inv, "client add needs at least one --redirect-uri or --chatgpt-callback");
+    return usage_error(inv, "client add needs at least one --redirect-uri, --chatgpt-callback or --connector");
   for (const auto& u : uris)
     if (!is_acceptable_redirect_uri(u))
       return usage_error(inv, "redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
@@ -317,6 +324,10 @@ void register_client_commands(Cli& cli) {
            {{"name", "NAME", "the name the consent page shows"},
             {"redirect-uri", "URI", "an exact redirect URI (repeatable)", true},
             {"chatgpt-callback", "ID", "register ChatGPT's two callback URIs for this GPT/plugin id (repeatable)", true},
+            {"connector", "chatgpt|claude",
+             "register the callbacks of ChatGPT apps (connector_platform_oauth_redirect) or Claude (claude.ai and "
+             "claude.com) (repeatable)",
+             true},
             {"scope", "\"a b\"", "scopes the client may request (default: any known scope)"},
             {"public", "", "a public client: no secret, PKCE required"},
             {"grant", "client_credentials",

@@ -120,3 +120,28 @@ def test_a_route_rule_or_a_resource_naming_offline_access_is_refused_at_start(tm
         r = subprocess.run([BINARY, "check", "--data", str(d.data)], capture_output=True, text=True, timeout=30)
         assert r.returncode != 0, r.stdout
         assert "offline_access" in r.stdout + r.stderr and "not an API permission" in r.stdout + r.stderr
+
+
+def test_connector_presets_register_the_assistants_callbacks(mcp):
+    info = mcp.cli("client", "add", "--name", "assistants", "--connector", "chatgpt", "--connector", "claude",
+                   "--connector", "claude", "--public")
+    assert info["redirect_uris"] == ["https://chatgpt.com/connector_platform_oauth_redirect",
+                                     "https://claude.ai/api/mcp/auth_callback",
+                                     "https://claude.com/api/mcp/auth_callback"], info
+    r = mcp.run_cli("client", "add", "--name", "x", "--connector", "gemini")
+    assert r.returncode != 0 and "--connector takes chatgpt or claude" in r.stderr, (r.stdout, r.stderr)
+    # A Claude-shaped flow: public client, PKCE, resource, scope from the challenge plus offline_access.
+    verifier, challenge = pkce_pair()
+    browser = Browser(mcp)
+    url = mcp.authorize_url(type("C", (), {"client_id": info["client_id"],
+                                           "redirect_uri": "https://claude.ai/api/mcp/auth_callback"})(),
+                            scope="notes:read offline_access", challenge=challenge, resource=MCP)
+    location = browser.consent(browser.sign_in(url))
+    assert location.status_code == 303, location.text
+    assert location.headers["Location"].startswith("https://claude.ai/api/mcp/auth_callback?")
+    code = query_of(location.headers["Location"])["code"]
+    r = mcp.token({"grant_type": "authorization_code", "code": code, "client_id": info["client_id"],
+                   "redirect_uri": "https://claude.ai/api/mcp/auth_callback", "code_verifier": verifier,
+                   "resource": MCP})
+    assert r.status_code == 200, r.text
+    assert set(r.json()["scope"].split()) == {"notes:read", "offline_access"} and r.json().get("refresh_token")
