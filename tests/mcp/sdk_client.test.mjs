@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
+import { UnauthorizedError, auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
 import { Browser, SCOPE, freePort, makeTestCa, startStack, stopAll, tempDir } from './harness.mjs';
@@ -24,8 +24,9 @@ import { Browser, SCOPE, freePort, makeTestCa, startStack, stopAll, tempDir } fr
 // An OAuthClientProvider that keeps everything in memory, records what the
 // SDK did (for the assertions), and completes sign-in and consent itself.
 class TestProvider {
-  constructor({ redirectUrl, clientMetadataUrl }) {
+  constructor({ redirectUrl, clientMetadataUrl, scope }) {
     this._redirectUrl = redirectUrl;
+    this._scope = scope;
     if (clientMetadataUrl) this.clientMetadataUrl = clientMetadataUrl;
     this.store = {};
     this.authorizationUrls = [];
@@ -46,6 +47,7 @@ class TestProvider {
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
+      ...(this._scope ? { scope: this._scope } : {}),
     };
   }
 
@@ -163,7 +165,7 @@ async function runFlowReporting(stack, provider, options) {
 }
 
 // The whole flow for one provider, shared by the DCR and CIMD variants.
-async function runFlow(stack, provider, { expectRegistration }) {
+async function runFlow(stack, provider, { expectRegistration, requestedScope = SCOPE }) {
   const { pa, mcpUrl } = stack;
   const { client } = await connectWithAuth(mcpUrl, provider);
   try {
@@ -193,7 +195,11 @@ async function runFlow(stack, provider, { expectRegistration }) {
     assert.equal(authUrl.searchParams.get('code_challenge_method'), 'S256');
     assert.ok(authUrl.searchParams.get('code_challenge'));
     assert.equal(authUrl.searchParams.get('resource'), mcpUrl);
-    assert.equal(authUrl.searchParams.get('scope'), SCOPE);
+    assert.equal(authUrl.searchParams.get('scope'), requestedScope);
+    // SPEC §4: offline_access is named in the token response when asked for,
+    // never an API permission (whoami below shows the API scope alone).
+    if (requestedScope.split(' ').includes('offline_access'))
+      assert.deepEqual(provider.store.tokens.scope.split(' ').sort(), [SCOPE, 'offline_access'].sort());
     assert.equal(provider.callback.searchParams.get('iss'), pa.issuer, 'RFC 9207 iss in the authorization response');
     if (expectRegistration) assert.match(provider.store.client.client_id, /^dcr_/);
     else assert.equal(provider.store.client.client_id, provider.clientMetadataUrl);
@@ -251,6 +257,60 @@ describe('MCP SDK client with dynamic client registration (RFC 7591)', () => {
     // the redirect host (SPEC §3 POST /authorize).
     assert.match(provider.browser.consentPage, /registered itself and has not been verified/);
     assert.ok(provider.browser.consentPage.includes("<strong>127.0.0.1:"), "the consent page names the redirect host");
+  });
+});
+
+describe('MCP SDK client asking for offline_access (SPEC §4, issue 21)', () => {
+  let stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(stopAll);
+
+  // SDK 1.32 takes the scope from the challenge or the protected resource's
+  // metadata, where offline_access never is (SPEC §4); a host that follows
+  // the MCP authorization spec adds it because plugauth's metadata lists it,
+  // by passing the scope to the SDK's auth() itself, as done here.
+  test('plugauth lists offline_access; the SDK asks for it, gets it, and refreshes after expiry', async () => {
+    const { pa, mcpUrl } = stack;
+    const meta = await (await fetch(`${pa.issuer}/.well-known/oauth-authorization-server`)).json();
+    assert.ok(meta.scopes_supported.includes('offline_access'), JSON.stringify(meta.scopes_supported));
+    const challenge = await fetch(mcpUrl, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    assert.equal(challenge.status, 401);
+    const header = challenge.headers.get('www-authenticate');
+    assert.ok(!header.includes('offline_access'), header);
+    const resourceMetadataUrl = new URL(/resource_metadata="([^"]+)"/.exec(header)[1]);
+
+    const redirectUrl = `http://127.0.0.1:${await freePort()}/callback`;
+    const provider = new TestProvider({ redirectUrl });
+    const scope = `${SCOPE} offline_access`;
+    assert.equal(await auth(provider, { serverUrl: mcpUrl, scope, resourceMetadataUrl }), 'REDIRECT');
+    const authUrl = provider.authorizationUrls[0];
+    assert.equal(authUrl.searchParams.get('scope'), scope);
+    assert.match(provider.browser.consentPage, /stays connected/);
+    assert.equal(await auth(provider, { serverUrl: mcpUrl, scope, resourceMetadataUrl, authorizationCode: provider.code }),
+      'AUTHORIZED');
+    const first = provider.store.tokens;
+    assert.deepEqual(first.scope.split(' ').sort(), [SCOPE, 'offline_access'].sort(), JSON.stringify(first));
+    assert.ok(first.refresh_token);
+    assert.equal(audienceOf(first.access_token), mcpUrl);
+
+    const client = new Client({ name: 'plugauth-test', version: '1.0.0' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl), { authProvider: provider }));
+    try {
+      const who = JSON.parse((await client.callTool({ name: 'whoami', arguments: {} })).content[0].text);
+      assert.equal(who.scope, SCOPE, 'offline_access is never an API permission');
+      pa.advance(1000);  // past the access token's 900 s: the SDK refreshes on its own
+      assert.equal((await client.listTools()).tools.length, 3);
+      const now = provider.store.tokens;
+      assert.notEqual(now.access_token, first.access_token);
+      assert.ok(now.refresh_token && now.refresh_token !== first.refresh_token);
+      assert.deepEqual(now.scope.split(' ').sort(), [SCOPE, 'offline_access'].sort());
+      assert.equal(audienceOf(now.access_token), mcpUrl, 'a refresh without resource keeps the audience');
+      assert.equal(provider.authorizationUrls.length, 1, 'the refresh needs no user');
+    } finally {
+      await client.close();
+    }
   });
 });
 
