@@ -61,7 +61,15 @@ int manifest(Invocation& inv) {
           "  Token URL:              " + config.issuer + "/token\n"
           "  Scope:                  " + scope + "\n"
           "  Token Exchange Method:  Default (POST request) — Basic authorization header works too\n"
-          "Then copy the GPT's callback URL into `plugauth client add --chatgpt-callback g-…` if it is not registered.";
+          "Then copy the GPT's callback URL into `plugauth client add --chatgpt-callback g-…` if it is not registered.\n"
+          "\n"
+          "MCP clients register themselves; no client to create:\n"
+          "  ChatGPT apps:  a client ID metadata document or dynamic registration (or a client from\n"
+          "                 `plugauth client add --connector chatgpt --public`: paste its id in the connector's OAuth settings)\n"
+          "  Claude:        dynamic registration or a client ID metadata document (or `--connector claude`)\n"
+          "  VS Code:       a client ID metadata document\n"
+          "They ask for offline_access when the server lists it (" + config.issuer +
+              " does) and stay connected with refresh tokens.";
   } else {
     auth["authorization_type"] = picojson::value("bearer");
     gpt = "GPT Actions: Authentication → API Key; each user pastes their own key (plugauth key create --user NAME,\n"

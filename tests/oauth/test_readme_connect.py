@@ -57,3 +57,4 @@ def test_the_connect_section_runs_as_written(tmp_path):
     assert "client_secret" not in chatgpt, outputs[0]
     assert gpt["client_secret"] and "https://chat.openai.com/aip/g-abc123/oauth/callback" in gpt["redirect_uri"]
     assert "Client ID:              " + gpt["client_id"][0] in outputs[3], outputs[3]
+    assert "VS Code:       a client ID metadata document" in outputs[3], outputs[3]
