@@ -145,3 +145,69 @@ def test_connector_presets_register_the_assistants_callbacks(mcp):
                    "resource": MCP})
     assert r.status_code == 200, r.text
     assert set(r.json()["scope"].split()) == {"notes:read", "offline_access"} and r.json().get("refresh_token")
+
+
+def test_a_chatgpt_apps_shaped_flow_with_a_client_id_metadata_document(tmp_path):
+    """As ChatGPT apps connect: the client_id is the https URL of its metadata
+    document (here served by this suite on loopback), the redirect URI the
+    stable connector callback, no client secret, S256, resource on authorize
+    and token, scope = the resource's scopes + offline_access."""
+    from test_metadata_fetch import LoopbackServer, read_request
+
+    certs = tmp_path / "tls"
+    certs.mkdir()
+    cert, key = certs / "cert.pem", certs / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    callback = "https://chatgpt.com/connector_platform_oauth_redirect"
+    holder = {}
+
+    def serve(conn):
+        read_request(conn)
+        body = json.dumps({"client_id": holder["url"], "client_name": "ChatGPT", "redirect_uris": [callback],
+                           "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+                           "token_endpoint_auth_method": "none"}).encode()
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n" % len(body) + body)
+
+    server = LoopbackServer(serve, tls=(cert, key))
+    holder["url"] = server.url("/oauth/abc123/client.json")
+    root = tmp_path / "daemon"
+    root.mkdir()
+    d = Daemon(root, {"scopes": SCOPES, "resources": [{"uri": MCP, "scopes_supported": ["notes:read"]}],
+                      "cimd_allow_private": True, "extra_ca_file": str(cert)})
+    d.add_user("alice")
+    d.cli("role", "add", "user", "--scope", "notes:read")
+    d.start()
+    try:
+        verifier, challenge = pkce_pair()
+        client = type("C", (), {"client_id": holder["url"], "redirect_uri": callback})()
+        browser = Browser(d)
+        url = d.authorize_url(client, scope="notes:read offline_access", challenge=challenge, resource=MCP,
+                              state="chatgpt-state")
+        consent = browser.sign_in(url)
+        assert consent.status_code == 200 and 'id="stays-connected"' in consent.text, consent.text
+        answer = browser.consent(consent)
+        assert answer.status_code == 303, answer.text
+        q = query_of(answer.headers["Location"])
+        assert answer.headers["Location"].startswith(callback + "?")
+        assert q["state"] == "chatgpt-state" and q["iss"] == d.issuer, q
+        r = d.token({"grant_type": "authorization_code", "code": q["code"], "client_id": holder["url"],
+                     "redirect_uri": callback, "code_verifier": verifier, "resource": MCP})
+        assert r.status_code == 200, r.text
+        tokens = r.json()
+        assert set(tokens["scope"].split()) == {"notes:read", "offline_access"} and tokens["refresh_token"]
+        for _ in range(2):
+            r = d.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                         "client_id": holder["url"], "resource": MCP})
+            assert r.status_code == 200, r.text
+            tokens = r.json()
+            assert set(tokens["scope"].split()) == {"notes:read", "offline_access"}
+        v = d.verify(tokens["access_token"], uri="/mcp", resource=MCP)
+        assert v.status_code == 200, v.text
+        assert v.headers["X-Auth-Scope"] == "notes:read", v.headers
+    finally:
+        d.stop()
+        server.stopping = True
+        server.sock.close()
