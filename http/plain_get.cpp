@@ -82,6 +82,41 @@ std::string_view PlainRequest::param(const std::string& name) const {
   return it == params.end() ? std::string_view() : std::string_view(it->second);
 }
 
+namespace {
+
+// A field line's name (up to the colon, as sent) and its value without the
+// spaces and tabs around it; has_colon false when there is no colon.
+struct FieldLine {
+  std::string_view name, value;
+  bool has_colon = false;
+};
+FieldLine split_field(std::string_view line) {
+  const size_t colon = line.find(':');
+  if (colon == std::string_view::npos) return {};
+  std::string_view value = line.substr(colon + 1);
+  while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
+  while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
+  return {line.substr(0, colon), value, true};
+}
+
+// Calls f(field) for each complete field line of `head` (its request line
+// skipped), up to the blank line that ends it.
+template <typename F>
+void for_each_field(std::string_view head, F&& f) {
+  size_t pos = head.find("\r\n");
+  if (pos == std::string_view::npos) return;
+  for (pos += 2; pos < head.size();) {
+    const size_t end = head.find("\r\n", pos);
+    if (end == std::string_view::npos) return;
+    const std::string_view line = head.substr(pos, end - pos);
+    pos = end + 2;
+    if (line.empty()) return;
+    if (const FieldLine field = split_field(line); field.has_colon) f(field);
+  }
+}
+
+}  // namespace
+
 bool is_raw_field(std::string_view name) {
   static constexpr std::string_view kNames[] = {"x-original-uri",    "x-forwarded-uri",  "x-original-method",
                                                 "x-forwarded-method", "x-forwarded-host", "x-forwarded-proto",
@@ -93,23 +128,9 @@ bool is_raw_field(std::string_view name) {
 
 void restore_raw_fields(std::string_view head, httplib::Headers& headers) {
   std::vector<std::pair<std::string, std::string>> raw;
-  size_t pos = head.find("\r\n");
-  if (pos == std::string_view::npos) return;
-  for (pos += 2; pos < head.size();) {
-    size_t end = head.find("\r\n", pos);
-    if (end == std::string_view::npos) end = head.size();
-    const std::string_view field = head.substr(pos, end - pos);
-    pos = end + 2;
-    if (field.empty()) break;
-    const size_t colon = field.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view name = field.substr(0, colon);
-    if (!is_raw_field(name)) continue;
-    std::string_view value = field.substr(colon + 1);
-    while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
-    while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
-    raw.emplace_back(std::string(name), std::string(value));
-  }
+  for_each_field(head, [&](const FieldLine& f) {
+    if (is_raw_field(f.name)) raw.emplace_back(std::string(f.name), std::string(f.value));
+  });
   for (auto it = headers.begin(); it != headers.end();)
     it = is_raw_field(it->first) ? headers.erase(it) : std::next(it);
   for (auto& [name, value] : raw) headers.emplace(std::move(name), std::move(value));
@@ -183,11 +204,7 @@ HeadRefusal head_refusal(std::string_view head) {
     if (++fields > kMaxFields) return {431, "more than 100 header fields"};
     if (is_space_or_tab(field.front())) return {400, "a folded header line"};
     if (auto refusal = field_refusal(field)) return refusal;
-    const size_t colon = field.find(':');
-    const std::string_view name = field.substr(0, colon);
-    std::string_view value = field.substr(colon + 1);
-    while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
-    while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
+    const auto [name, value, has_colon] = split_field(field);
     if (iequals(name, "transfer-encoding")) {
       if (transfer_encoding || !iequals(value, "chunked")) return {400, "a Transfer-Encoding other than chunked"};
       transfer_encoding = true;
@@ -210,31 +227,18 @@ HeadRefusal head_refusal(std::string_view head) {
 
 BodyFraming body_framing(std::string_view head) {
   BodyFraming framing;
-  size_t pos = head.find("\r\n");
-  if (pos == std::string_view::npos) return framing;
-  for (pos += 2; pos < head.size();) {
-    const size_t end = head.find("\r\n", pos);
-    if (end == std::string_view::npos) break;
-    const std::string_view field = head.substr(pos, end - pos);
-    pos = end + 2;
-    if (field.empty()) break;
-    const size_t colon = field.find(':');
-    if (colon == std::string_view::npos) continue;
-    const std::string_view name = field.substr(0, colon);
-    std::string_view value = field.substr(colon + 1);
-    while (!value.empty() && is_space_or_tab(value.front())) value.remove_prefix(1);
-    while (!value.empty() && is_space_or_tab(value.back())) value.remove_suffix(1);
-    if (iequals(name, "transfer-encoding")) {
+  for_each_field(head, [&](const FieldLine& f) {
+    if (iequals(f.name, "transfer-encoding")) {
       framing.chunked = true;
-    } else if (iequals(name, "content-length")) {
+    } else if (iequals(f.name, "content-length")) {
       size_t n = 0;
-      for (char ch : value) n = n * 10 + static_cast<size_t>(ch - '0');  // digits only: head_refusal checked
+      for (char ch : f.value) n = n * 10 + static_cast<size_t>(ch - '0');  // digits only: head_refusal checked
       framing.length = n;
-    } else if (iequals(name, "expect")) {
+    } else if (iequals(f.name, "expect")) {
       framing.expect = true;
-      framing.expects_continue = iequals(value, "100-continue");
+      framing.expects_continue = iequals(f.value, "100-continue");
     }
-  }
+  });
   return framing;
 }
 
