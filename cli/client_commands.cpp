@@ -194,6 +194,51 @@ int client_set_scope(Invocation& inv) {
   });
 }
 
+// Adds redirect URIs, named or by preset, to a client an operator created
+// (one that registered itself or is a metadata document changes only there).
+int client_update(Invocation& inv) {
+  std::vector<std::string> added = inv.all("add-redirect-uri");
+  for (const auto& id : inv.all("add-chatgpt-callback")) {
+    if (!valid_name(id)) return usage_error(inv, "--add-chatgpt-callback takes a GPT or plugin id such as g-abc123");
+    for (auto& u : chatgpt_callback_uris(id)) added.push_back(u);
+  }
+  for (const auto& connector : inv.all("add-connector")) {
+    auto preset = connector_callback_uris(connector);
+    if (preset.empty()) return usage_error(inv, "--add-connector takes chatgpt or claude");
+    for (auto& u : preset) added.push_back(u);
+  }
+  if (added.empty())
+    return usage_error(inv, "client update needs --add-redirect-uri, --add-chatgpt-callback or --add-connector");
+  for (const auto& u : added)
+    if (!is_acceptable_redirect_uri(u))
+      return usage_error(inv, "redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
+  return with_app(inv, [&](App& app) {
+    auto client = app.store->find_client(inv.args[0]);
+    if (!client) return fail(inv, "no client \"" + inv.args[0] + "\"");
+    if (client->registration != "cli")
+      return fail(inv, "client " + client->client_id + " registered itself; its redirect URIs are its own");
+    std::vector<std::string> uris = client->redirect_uris;
+    for (auto& u : added)
+      if (std::find(uris.begin(), uris.end(), u) == uris.end()) uris.push_back(u);
+    if (uris.size() > 20) return usage_error(inv, "a client has at most 20 redirect URIs");
+    if (!app.store->set_client_redirect_uris(client->client_id, uris))
+      return fail(inv, "no client \"" + inv.args[0] + "\"");
+    std::string list;
+    for (const auto& u : uris) list += (list.empty() ? "" : " ") + u;
+    app.store->append_audit_events(
+        {{app.clock.now(), "client_updated", "", client->client_id, "", "", 0, "cli", "redirect_uris=" + list}});
+    picojson::object o;
+    o["client_id"] = picojson::value(client->client_id);
+    picojson::array a;
+    for (const auto& u : uris) a.emplace_back(u);
+    o["redirect_uris"] = picojson::value(a);
+    if (inv.json) print_json(inv, picojson::value(o));
+    else
+      for (const auto& u : uris) *inv.out << "redirect_uri:  " << u << "\n";
+    return kExitOk;
+  });
+}
+
 int client_rotate_secret(Invocation& inv) {
   return with_app(inv, [&](App& app) {
     auto c = app.store->find_client(inv.args[0]);
@@ -334,6 +379,11 @@ void register_client_commands(Cli& cli) {
              "also let the client act for itself (needs --scope; then --redirect-uri is optional)"},
             {"introspect", "", "a resource server: may introspect every token (then --redirect-uri is optional)"}},
            0, 0, client_add});
+  cli.add({{"client", "update"}, "ID", "add redirect URIs to a client you created",
+           {{"add-redirect-uri", "URI", "an exact redirect URI (repeatable)", true},
+            {"add-chatgpt-callback", "ID", "ChatGPT's two callback URIs for this GPT/plugin id (repeatable)", true},
+            {"add-connector", "chatgpt|claude", "the callbacks of ChatGPT apps or Claude (repeatable)", true}},
+           1, 1, client_update});
   cli.add({{"client", "list"}, "", "list OAuth clients", {}, 0, 0, client_list});
   cli.add({{"client", "show"}, "ID", "show one client", {}, 1, 1, client_show});
   cli.add({{"client", "remove"}, "ID", "remove a client and every token issued to it", {}, 1, 1, client_remove});

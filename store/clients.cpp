@@ -114,6 +114,16 @@ bool Store::set_client_scope(const std::string& client_id, const std::optional<s
   });
 }
 
+bool Store::set_client_redirect_uris(const std::string& client_id, const std::vector<std::string>& uris) {
+  return with_db("set_client_redirect_uris", [&](SQLite::Database& db) {
+    SQLite::Statement st(db,
+                         "UPDATE clients SET redirect_uris = ?, updated_at = strftime('%s','now') WHERE client_id = ?");
+    st.bind(1, uris_to_json(uris));
+    st.bind(2, client_id);
+    return st.exec() == 1;
+  });
+}
+
 bool Store::set_client_secret(const std::string& client_id, const std::string& secret_hash) {
   return with_db("set_client_secret", [&](SQLite::Database& db) {
     SQLite::Statement st(db,

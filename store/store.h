@@ -330,6 +330,7 @@ class Store {
   // Removes the client and every grant and token issued to it.
   bool remove_client(const std::string& client_id);
   bool set_client_scope(const std::string& client_id, const std::optional<std::string>& scope);
+  bool set_client_redirect_uris(const std::string& client_id, const std::vector<std::string>& uris);
   bool set_client_secret(const std::string& client_id, const std::string& secret_hash);
   // Inserts a metadata-document client, or refreshes its name, redirect URIs,
   // scope and document if it is known (grants issued to it stay).

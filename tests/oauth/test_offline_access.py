@@ -211,3 +211,22 @@ def test_a_chatgpt_apps_shaped_flow_with_a_client_id_metadata_document(tmp_path)
         d.stop()
         server.stopping = True
         server.sock.close()
+
+
+def test_client_update_adds_the_connector_callbacks_to_a_client_you_created(mcp):
+    client = mcp.add_client("plugin")
+    out = mcp.cli("client", "update", client.client_id, "--add-connector", "claude", "--add-connector", "chatgpt")
+    assert out["redirect_uris"] == [client.redirect_uri, "https://claude.ai/api/mcp/auth_callback",
+                                    "https://claude.com/api/mcp/auth_callback",
+                                    "https://chatgpt.com/connector_platform_oauth_redirect"], out
+    # Again: nothing is added twice.
+    again = mcp.cli("client", "update", client.client_id, "--add-connector", "claude")
+    assert again["redirect_uris"] == out["redirect_uris"]
+    assert mcp.cli("client", "show", client.client_id)["redirect_uris"] == out["redirect_uris"]
+    bad = mcp.run_cli("client", "update", client.client_id, "--add-redirect-uri", "http://evil.example/cb")
+    assert bad.returncode != 0, bad.stdout
+    # A client that registered itself keeps its own redirect URIs.
+    r = requests.post(mcp.url("/register"), json={"redirect_uris": ["https://app.example.com/cb"]}, timeout=10)
+    assert r.status_code == 201, r.text
+    theirs = mcp.run_cli("client", "update", r.json()["client_id"], "--add-connector", "chatgpt")
+    assert theirs.returncode != 0 and "registered itself" in theirs.stderr, (theirs.stdout, theirs.stderr)
