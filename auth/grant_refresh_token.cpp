@@ -60,13 +60,16 @@ class RefreshTokenGrant final : public GrantHandler {
     if (record->expires_at <= now) return kInvalidGrant.with("refresh token expired");
 
     // RFC 6749 §6: never more scope, nor another audience, than the grant.
+    // offline_access is not an API scope: a client refreshing has the
+    // refresh_token grant, so asking for it here widens nothing (a grant from
+    // before the client asked, or before plugauth listed it, included). It is
+    // named in the answer when the grant has it or the refresh asks, and
+    // never put in the access token.
     ScopeSet requested = parse_scopes(param(req, "scope"));
+    const bool asked_offline = take_offline_access(requested);
     ScopeSet granted = parse_scopes(record->scope);
+    const bool offline = take_offline_access(granted) || asked_offline;
     if (!includes_all(granted, requested)) return kInvalidScope.with("a refresh cannot widen the scope");
-    // offline_access is the grant's, not an API scope: named in the answer
-    // whenever the grant has it, never in the access token.
-    const bool offline = take_offline_access(granted);
-    take_offline_access(requested);
     if (const std::string resource = param(req, "resource"); !resource.empty() && resource != record->family.resource)
       return kInvalidTarget.with("a refresh cannot change the resource");
 

@@ -230,3 +230,21 @@ def test_client_update_adds_the_connector_callbacks_to_a_client_you_created(mcp)
     assert r.status_code == 201, r.text
     theirs = mcp.run_cli("client", "update", r.json()["client_id"], "--add-connector", "chatgpt")
     assert theirs.returncode != 0 and "registered itself" in theirs.stderr, (theirs.stdout, theirs.stderr)
+
+
+def test_a_refresh_that_asks_for_offline_access_of_a_grant_without_it_is_not_refused(mcp):
+    """A grant made without offline_access (before the client asked, or before
+    plugauth listed it) keeps refreshing when the client now names it: a
+    refused refresh would log the user out."""
+    client = mcp.add_client("upgraded-client")
+    _, tokens = code_flow(mcp, client, "notes:read")
+    assert tokens["scope"] == "notes:read"
+    r = mcp.token({"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                   "scope": "notes:read offline_access"}, auth=client.basic)
+    assert r.status_code == 200, r.text
+    assert set(r.json()["scope"].split()) == {"notes:read", "offline_access"}
+    assert claims_of(r.json()["access_token"])["scope"] == "notes:read"
+    # Still no widening of the API scopes.
+    r2 = mcp.token({"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
+                    "scope": "notes:read notes:write offline_access"}, auth=client.basic)
+    assert r2.status_code == 400 and r2.json()["error"] == "invalid_scope", r2.text
