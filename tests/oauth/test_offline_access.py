@@ -248,3 +248,47 @@ def test_a_refresh_that_asks_for_offline_access_of_a_grant_without_it_is_not_ref
     r2 = mcp.token({"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
                     "scope": "notes:read notes:write offline_access"}, auth=client.basic)
     assert r2.status_code == 400 and r2.json()["error"] == "invalid_scope", r2.text
+
+
+def test_a_claude_shaped_flow_registers_itself_and_takes_the_scope_from_the_challenge(mcp):
+    """As Claude connects: the MCP server's 401 (here /verify's challenge, which
+    the proxy passes on) leads to the scope; the client registers itself, adds
+    offline_access because the authorization server's metadata lists it, and
+    runs the code flow as a public client with PKCE and resource."""
+    callback = "https://claude.ai/api/mcp/auth_callback"
+    challenge = requests.get(mcp.url("/verify"), headers={"X-Original-URI": "/mcp"}, params={"resource": MCP},
+                             timeout=10)
+    assert challenge.status_code == 401
+    header = challenge.headers["WWW-Authenticate"]
+    params = {k: v.strip('"') for k, v in (p.strip().split("=", 1) for p in header[len("Bearer "):].split(", "))}
+    # As the MCP SDK chooses (SEP-835): the challenge's scope, else the
+    # protected resource's scopes_supported (its metadata is named in the challenge).
+    prm = requests.get(params["resource_metadata"], timeout=10).json()
+    scope = params.get("scope") or " ".join(prm["scopes_supported"])
+    assert scope == "notes:read", (header, prm)
+    meta = requests.get(mcp.url("/.well-known/oauth-authorization-server"), timeout=10).json()
+    if "offline_access" in meta["scopes_supported"]:
+        scope += " offline_access"
+    assert scope == "notes:read offline_access"
+    reg = requests.post(mcp.url("/register"), json={"client_name": "Claude", "redirect_uris": [callback],
+                                                    "grant_types": ["authorization_code", "refresh_token"],
+                                                    "token_endpoint_auth_method": "none"}, timeout=10)
+    assert reg.status_code == 201, reg.text
+    client_id = reg.json()["client_id"]
+    verifier, pkce = pkce_pair()
+    browser = Browser(mcp)
+    url = mcp.authorize_url(type("C", (), {"client_id": client_id, "redirect_uri": callback})(), scope=scope,
+                            challenge=pkce, resource=MCP)
+    consent = browser.sign_in(url)
+    assert 'id="stays-connected"' in consent.text, consent.text
+    answer = browser.consent(consent)
+    assert answer.status_code == 303 and answer.headers["Location"].startswith(callback + "?"), answer.text
+    code = query_of(answer.headers["Location"])["code"]
+    r = mcp.token({"grant_type": "authorization_code", "code": code, "client_id": client_id, "redirect_uri": callback,
+                   "code_verifier": verifier, "resource": MCP})
+    assert r.status_code == 200, r.text
+    assert set(r.json()["scope"].split()) == {"notes:read", "offline_access"} and r.json()["refresh_token"]
+    refreshed = mcp.token({"grant_type": "refresh_token", "refresh_token": r.json()["refresh_token"],
+                           "client_id": client_id})
+    assert refreshed.status_code == 200, refreshed.text
+    assert claims_of(refreshed.json()["access_token"])["aud"] == MCP
