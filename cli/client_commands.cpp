@@ -53,6 +53,29 @@ Result<std::optional<std::string>> scope_value(const std::string& text) {
   return std::optional<std::string>(join_scopes(scopes));
 }
 
+// The redirect URIs the options name, presets expanded, each once and
+// checked; `prefix` is "" for client add, "add-" for client update.
+Result<std::vector<std::string>> redirect_uris_of(Invocation& inv, const std::string& prefix) {
+  std::vector<std::string> uris;
+  auto add = [&](const std::string& u) {
+    if (std::find(uris.begin(), uris.end(), u) == uris.end()) uris.push_back(u);
+  };
+  for (const auto& u : inv.all(prefix + "redirect-uri")) add(u);
+  for (const auto& id : inv.all(prefix + "chatgpt-callback")) {
+    if (!valid_name(id)) return make_error("--" + prefix + "chatgpt-callback takes a GPT or plugin id such as g-abc123");
+    for (const auto& u : chatgpt_callback_uris(id)) add(u);
+  }
+  for (const auto& connector : inv.all(prefix + "connector")) {
+    auto preset = connector_callback_uris(connector);
+    if (preset.empty()) return make_error("--" + prefix + "connector takes chatgpt or claude");
+    for (const auto& u : preset) add(u);
+  }
+  for (const auto& u : uris)
+    if (!is_acceptable_redirect_uri(u))
+      return make_error("redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
+  return uris;
+}
+
 int client_add(Invocation& inv) {
   const std::string name = inv.get("name");
   if (name.empty() || name.size() > 128) return usage_error(inv, "client add needs --name (1–128 characters)");
@@ -63,25 +86,14 @@ int client_add(Invocation& inv) {
   const bool client_credentials = inv.has("grant");
   if (client_credentials && inv.get("grant") != "client_credentials")
     return usage_error(inv, "--grant takes client_credentials (the other grants every client has)");
-  std::vector<std::string> uris = inv.all("redirect-uri");
-  for (const auto& id : inv.all("chatgpt-callback")) {
-    if (!valid_name(id)) return usage_error(inv, "--chatgpt-callback takes a GPT or plugin id such as g-abc123");
-    for (auto& u : chatgpt_callback_uris(id)) uris.push_back(u);
-  }
-  for (const auto& connector : inv.all("connector")) {
-    auto preset = connector_callback_uris(connector);
-    if (preset.empty()) return usage_error(inv, "--connector takes chatgpt or claude");
-    for (auto& u : preset)
-      if (std::find(uris.begin(), uris.end(), u) == uris.end()) uris.push_back(u);
-  }
+  auto named = redirect_uris_of(inv, "");
+  if (!named) return usage_error(inv, named.error().message);
+  const std::vector<std::string>& uris = *named;
   // SPEC §3 /introspect: a resource server that may introspect every token,
   // API keys and service tokens included. It needs no redirect URI.
   const bool introspect = inv.has("introspect");
   if (uris.empty() && !client_credentials && !introspect)
     return usage_error(inv, "client add needs at least one --redirect-uri, --chatgpt-callback or --connector");
-  for (const auto& u : uris)
-    if (!is_acceptable_redirect_uri(u))
-      return usage_error(inv, "redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
   auto scope = scope_value(inv.get("scope"));
   if (!scope) return usage_error(inv, scope.error().message);
   const bool is_public = inv.has("public");
@@ -197,21 +209,11 @@ int client_set_scope(Invocation& inv) {
 // Adds redirect URIs, named or by preset, to a client an operator created
 // (one that registered itself or is a metadata document changes only there).
 int client_update(Invocation& inv) {
-  std::vector<std::string> added = inv.all("add-redirect-uri");
-  for (const auto& id : inv.all("add-chatgpt-callback")) {
-    if (!valid_name(id)) return usage_error(inv, "--add-chatgpt-callback takes a GPT or plugin id such as g-abc123");
-    for (auto& u : chatgpt_callback_uris(id)) added.push_back(u);
-  }
-  for (const auto& connector : inv.all("add-connector")) {
-    auto preset = connector_callback_uris(connector);
-    if (preset.empty()) return usage_error(inv, "--add-connector takes chatgpt or claude");
-    for (auto& u : preset) added.push_back(u);
-  }
+  auto named = redirect_uris_of(inv, "add-");
+  if (!named) return usage_error(inv, named.error().message);
+  const std::vector<std::string>& added = *named;
   if (added.empty())
     return usage_error(inv, "client update needs --add-redirect-uri, --add-chatgpt-callback or --add-connector");
-  for (const auto& u : added)
-    if (!is_acceptable_redirect_uri(u))
-      return usage_error(inv, "redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
   return with_app(inv, [&](App& app) {
     auto client = app.store->find_client(inv.args[0]);
     if (!client) return fail(inv, "no client \"" + inv.args[0] + "\"");
