@@ -18,7 +18,9 @@ Result<MintedAccessToken, OAuthError> mint_access_token(OAuthContext& ctx, const
   claims.sub = s.sub;
   claims.aud = {s.audience};
   claims.client_id = s.client_id;
-  claims.scope = s.scope;
+  // SPEC §4: offline_access is never in an access token, whoever asks.
+  ScopeSet scope = parse_scopes(s.scope);
+  claims.scope = take_offline_access(scope) ? join_scopes(scope) : s.scope;
   claims.jti = base64url_encode(ctx.random.bytes(16));
   claims.iat = now;
   claims.exp = now + ctx.config.access_token_ttl;

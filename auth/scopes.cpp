@@ -65,6 +65,12 @@ ScopeSet ScopePolicy::allowed_for_roles(const std::vector<std::string>& roles) c
   return out;
 }
 
+std::optional<std::string> api_scope_problem(const ScopeSet& scopes) {
+  if (scopes.count(std::string(kOfflineAccess)))
+    return "\"offline_access\" is not an API permission: a client with the refresh_token grant gets it by asking";
+  return std::nullopt;
+}
+
 bool take_offline_access(ScopeSet& scopes) { return scopes.erase(std::string(kOfflineAccess)) != 0; }
 
 }  // namespace plugauth

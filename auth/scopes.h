@@ -7,6 +7,7 @@
 
 #include <map>
 #include <set>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,9 @@ ScopeSet parse_scopes(std::string_view text);
 // refresh_token grant and named in the token response's `scope`; never in
 // an access token, a protected resource's metadata or a challenge.
 inline constexpr std::string_view kOfflineAccess = "offline_access";
+// Why `scopes`, meant as API permissions (a client's, a role's, a key's),
+// cannot be; nullopt when they can.
+std::optional<std::string> api_scope_problem(const ScopeSet& scopes);
 // Takes offline_access out of `scopes`; true if it was there.
 bool take_offline_access(ScopeSet& scopes);
 std::string join_scopes(const ScopeSet& scopes);

@@ -91,6 +91,7 @@ std::shared_ptr<const ScopePolicy> Verifier::scope_policy(uint64_t generation) {
     auto more = parse_scopes(client_scope);
     known.insert(more.begin(), more.end());
   }
+  take_offline_access(known);  // never an API scope, whatever a stored client says (SPEC §4)
   auto policy = std::make_shared<const ScopePolicy>(roles, known);
   std::unique_lock lock(cache_mu_);
   if (generation != generation_) return policy;  // stale already: use once, do not keep

@@ -49,6 +49,7 @@ Result<std::optional<std::string>> scope_value(const std::string& text) {
   ScopeSet scopes = parse_scopes(text);
   for (const auto& s : scopes)
     if (!is_valid_scope_token(s)) return make_error("\"" + s + "\" is not a valid scope (RFC 6749 §3.3)");
+  if (auto problem = api_scope_problem(scopes)) return make_error(*problem);
   if (scopes.empty() || scopes.count(kAllScopes)) return std::optional<std::string>();
   return std::optional<std::string>(join_scopes(scopes));
 }

@@ -66,6 +66,7 @@ Result<ScopeSet> scope_option(const Invocation& inv, bool allow_wildcard) {
     if (allow_wildcard && s == kAllScopes) continue;
     if (!is_valid_scope_token(s)) return make_error("\"" + s + "\" is not a valid scope (RFC 6749 §3.3)");
   }
+  if (auto problem = api_scope_problem(scopes)) return make_error(*problem);
   return scopes;
 }
 

@@ -292,3 +292,21 @@ def test_a_claude_shaped_flow_registers_itself_and_takes_the_scope_from_the_chal
                            "client_id": client_id})
     assert refreshed.status_code == 200, refreshed.text
     assert claims_of(refreshed.json()["access_token"])["aud"] == MCP
+
+
+def test_offline_access_cannot_be_given_as_an_api_permission(mcp):
+    """Attacker review: a client_credentials client, a service key or a role
+    given offline_access put it in access tokens, X-Auth-Scope and the
+    protected resource's metadata. It is refused wherever API scopes are set."""
+    for args in (["client", "add", "--name", "cc", "--grant", "client_credentials", "--scope", "offline_access"],
+                 ["client", "add", "--name", "c2", "--redirect-uri", "https://a.example/cb", "--scope",
+                  "notes:read offline_access"],
+                 ["role", "add", "ops", "--scope", "offline_access notes:read"],
+                 ["key", "create", "--service", "openai", "--scope", "offline_access"]):
+        r = mcp.run_cli(*args)
+        assert r.returncode != 0 and "not an API permission" in r.stderr, (args, r.stdout, r.stderr)
+    client = mcp.add_client("plugin")
+    r = mcp.run_cli("client", "set-scope", client.client_id, "offline_access")
+    assert r.returncode != 0 and "not an API permission" in r.stderr, (r.stdout, r.stderr)
+    prm = requests.get(mcp.url("/.well-known/oauth-protected-resource/mcp"), timeout=10).json()
+    assert "offline_access" not in prm["scopes_supported"]
