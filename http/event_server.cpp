@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <tuple>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -29,7 +31,7 @@ using SteadyClock = std::chrono::steady_clock;
 // A head fits in kMaxHeadBytes, a body in kMaxBodyBytes (http/plain_get.h).
 constexpr size_t kReadChunk = 16 * 1024;
 // What one loop holds of requests not yet answered, all its connections
-// together: past it, the connections whose requests began longest ago are
+// together: past it, the unfinished requests holding the most (then the oldest) are
 // answered 503 and closed until it holds three quarters (so thousands of
 // slow senders of 64 KiB heads and bodies cannot take the machine's memory).
 constexpr size_t kLoopBufferedBudget = 64 * 1024 * 1024;
@@ -298,20 +300,23 @@ struct EventServer::Loop {
     c.accounted = c.in.capacity();
   }
 
-  // Past the budget, the requests that began longest ago are refused (503,
-  // then the close) until three quarters of it are left.
+  // Past the budget, the unfinished requests holding the most are refused
+  // (503, then the close) until three quarters of it are left.
   void enforce_budget(SteadyClock::time_point now) {
     if (buffered <= kLoopBufferedBudget) return;
-    std::vector<std::pair<SteadyClock::time_point, int>> partial;
+    // The largest first (a real request is small and quick; what fills the
+    // budget is big and slow), the oldest among equals.
+    std::vector<std::tuple<size_t, SteadyClock::time_point, int>> partial;
     for (const auto& [fd, c] : conns)
-      if (!c->lingering && !c->want_write && !c->in.empty()) partial.emplace_back(c->request_since, fd);
+      if (!c->lingering && !c->want_write && !c->in.empty())
+        partial.emplace_back(SIZE_MAX - c->in.capacity(), c->request_since, fd);
     std::sort(partial.begin(), partial.end());
-    for (const auto& [since, fd] : partial) {
+    for (const auto& [size, since, fd] : partial) {
       if (buffered <= kLoopBufferedBudget / 4 * 3) break;
       auto it = conns.find(fd);
       if (it == conns.end()) continue;
       Connection& c = *it->second;
-      refuse_request(c, 503, "too many unfinished requests are held; this one began longest ago");
+      refuse_request(c, 503, "too many unfinished requests are held; this one held the most");
       flush(c, now);
     }
   }
