@@ -1,12 +1,14 @@
 # plugauth — the two commands a developer needs:
 #   make run    install missing Debian build deps, build, start the daemon on 127.0.0.1:7070
-#   make test   install deps, build, run every test suite (release, ASan/UBSan, TSan)
-.PHONY: all deps deps-test build build-asan build-tsan run test test-release test-asan test-tsan check bench bench-tail clean format
+#   make test   install deps, build, run every test suite (release, ASan/UBSan, TSan, fuzz smoke)
+.PHONY: all deps deps-test deps-fuzz build build-asan build-tsan build-fuzz run test test-release test-asan \
+        test-tsan test-fuzz fuzz check bench bench-tail clean format
 
 JOBS      ?= 2
 BUILD     := build
 ASAN      := build/asan
 TSAN      := build/tsan
+FUZZ      := build/fuzz
 DEPS_DIR  := $(CURDIR)/build/_deps
 CMAKE_ARGS = -DPLUGAUTH_DEPS_DIR=$(DEPS_DIR) -Wno-dev
 
@@ -17,6 +19,9 @@ deps:
 
 deps-test:
 	@scripts/deps.sh test
+
+deps-fuzz:
+	@scripts/deps.sh fuzz
 
 $(BUILD)/Makefile: CMakeLists.txt
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS)
@@ -32,6 +37,13 @@ build-asan: deps
 build-tsan: deps
 	@cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLUGAUTH_TSAN=ON $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(TSAN) -j$(JOBS)
+
+# The libFuzzer targets of tests/fuzz, with Debian's clang (libFuzzer comes
+# with it), ASan and UBSan.
+build-fuzz: deps-fuzz
+	@cmake -S . -B $(FUZZ) -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPLUGAUTH_FUZZ=ON \
+	  $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(FUZZ) -j$(JOBS) --target fuzz_targets
 
 run: build
 	./$(BUILD)/plugauth serve
@@ -50,7 +62,16 @@ test-tsan: deps-test build-tsan
 	@cd $(TSAN) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --output-on-failure -j$(JOBS)
 
-test: test-release test-asan test-tsan
+# Every fuzz target for FUZZ_SECONDS (20) after its seeds and regressions;
+# `make fuzz FUZZ_RUNS=10000000` runs that many inputs each instead (the
+# long runs the README records). Findings land in build/fuzz/crashes/.
+FUZZ_SECONDS ?= 20
+fuzz: build-fuzz
+	@cd $(FUZZ) && FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) ctest --output-on-failure -j$(JOBS)
+
+test-fuzz: fuzz
+
+test: test-release test-asan test-tsan test-fuzz
 
 check: test
 

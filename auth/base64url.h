@@ -11,6 +11,8 @@ namespace plugauth {
 
 std::string base64url_encode(std::string_view bytes);
 std::optional<std::string> base64url_decode(std::string_view text);
+// RFC 4648 §4 base64 with padding (Basic credentials, RFC 7617), as strict.
+std::optional<std::string> base64_decode(std::string_view text);
 
 std::string hex_encode(std::string_view bytes);  // lowercase
 

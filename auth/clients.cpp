@@ -1,9 +1,8 @@
 #include "auth/clients.h"
 
-#include <sodium.h>
-
 #include <algorithm>
 
+#include "auth/base64url.h"
 #include "common/url.h"
 
 namespace plugauth {
@@ -88,12 +87,9 @@ Result<std::optional<PresentedClient>, OAuthError> presented_client(
                                                  [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
       return kInvalidClient.with("unsupported client authentication scheme; use Basic");
     std::string_view value = authorization.substr(6);
-    std::string decoded(value.size(), '\0');
-    size_t len = 0;
-    if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), value.data(),
-                          value.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
-      return kInvalidClient.with("malformed Basic credentials");
-    decoded.resize(len);
+    const std::optional<std::string> basic = base64_decode(value);
+    if (!basic) return kInvalidClient.with("malformed Basic credentials");
+    const std::string& decoded = *basic;
     auto colon = decoded.find(':');
     if (colon == std::string::npos) return kInvalidClient.with("malformed Basic credentials");
     // RFC 6749 §2.3.1: both parts are form-encoded before base64.

@@ -1,8 +1,8 @@
 #include "auth/credentials.h"
 
-#include <sodium.h>
-
 #include <cctype>
+
+#include "auth/base64url.h"
 
 namespace plugauth {
 namespace {
@@ -29,11 +29,8 @@ PresentedCredential malformed(std::string problem) { return PresentedCredential{
 // carrier sends whatever the developer pasted, which is sometimes the bare
 // key: accept a value that does not decode to "user:password" as the key.
 PresentedCredential from_basic(std::string_view value) {
-  std::string decoded(value.size(), '\0');
-  size_t len = 0;
-  if (sodium_base642bin(reinterpret_cast<unsigned char*>(decoded.data()), decoded.size(), value.data(),
-                        value.size(), nullptr, &len, nullptr, sodium_base64_VARIANT_ORIGINAL) == 0) {
-    decoded.resize(len);
+  if (const std::optional<std::string> basic = base64_decode(value)) {
+    const std::string& decoded = *basic;
     auto colon = decoded.find(':');
     if (colon != std::string::npos) {
       std::string password = decoded.substr(colon + 1);

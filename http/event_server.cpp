@@ -22,6 +22,7 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "http/request_framing.h"
 
 namespace plugauth::http {
 namespace {
@@ -35,9 +36,6 @@ constexpr size_t kReadChunk = 16 * 1024;
 // answered 503 and closed until it holds three quarters (so thousands of
 // slow senders of 64 KiB heads and bodies cannot take the machine's memory).
 constexpr size_t kLoopBufferedBudget = 64 * 1024 * 1024;
-// A partial head is checked again (head_refusal) when a line ends in the new
-// bytes or a kilobyte has come since: never each byte against all before it.
-constexpr size_t kRecheckBytes = 1024;
 constexpr int kMaxEvents = 256;
 constexpr auto kSweepInterval = std::chrono::milliseconds(250);
 // How long the loops stop accepting when the process is out of descriptors.
@@ -45,22 +43,6 @@ constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 // How long an answered connection that must close is read out (see
 // Connection::lingering).
 constexpr auto kLingerTime = std::chrono::seconds(2);
-
-// Whether a complete request head (ending in CRLF CRLF) is one the loop
-// thread serves itself: /verify, no body, nothing that asks for an interim
-// response. Everything else goes to a worker, where httplib decides it.
-bool served_on_loop(std::string_view head) {
-  const size_t line_end = head.find("\r\n");
-  const std::string_view line = head.substr(0, line_end);
-  const size_t sp1 = line.find(' ');
-  if (sp1 == std::string_view::npos) return false;
-  const size_t sp2 = line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos) return false;
-  const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
-  if (target.substr(0, target.find('?')) != "/verify") return false;
-  const BodyFraming body = body_framing(head);
-  return !body.chunked && body.length == 0 && !body.expect;
-}
 
 }  // namespace
 
@@ -84,7 +66,7 @@ struct EventServer::Connection {
   bool lingering = false;
   bool continue_sent = false;  // 100 Continue answered for the pending request
   size_t accounted = 0;         // `in`'s capacity as the loop's `buffered` counts it
-  size_t scanned = 0;           // `in` up to here holds no "\r\n\r\n" and passed head_refusal
+  RequestFramer framer;         // where the pending request in `in` ends
   SteadyClock::time_point linger_since;
   EventServer::Loop* home = nullptr;  // the loop that accepted it, and takes it back
 
@@ -274,7 +256,7 @@ struct EventServer::Loop {
     if (::epoll_ctl(epfd, EPOLL_CTL_ADD, conn->fd, &ev) != 0) return false;  // conn closes the socket
     const int fd = conn->fd;
     conn->accounted = 0;
-    conn->scanned = 0;
+    conn->framer.reset();
     Connection& c = *conn;
     conns.emplace(fd, std::move(conn));
     account(c);
@@ -397,62 +379,33 @@ struct EventServer::Loop {
   // hands the connection off at the first one it may not.
   void process(Connection& c, SteadyClock::time_point now) {
     while (!c.want_write) {
-      const size_t from = c.scanned > 3 ? c.scanned - 3 : 0;
-      const size_t head_end = c.in.find("\r\n\r\n", from);
-      if (head_end == std::string::npos) {
-        // A bare LF is final: no CRLF that follows makes the head
-        // unambiguous. Checked when a line ends or a kilobyte has come.
-        const std::string_view fresh = std::string_view(c.in).substr(std::min(c.scanned, c.in.size()));
-        if (c.in.size() >= c.scanned + kRecheckBytes || fresh.find_first_of("\r\n") != std::string_view::npos ||
-            c.scanned == 0) {
-          if (const HeadRefusal refusal = head_refusal(c.in)) {
-            refuse_head(c, refusal);
-            break;
-          }
-          c.scanned = c.in.size();
+      const Framing next = c.framer.next(c.in);
+      if (next.kind == Framing::Kind::Refuse) {
+        refuse_head(c, next.refusal);
+        break;
+      }
+      if (next.kind == Framing::Kind::NeedMore) {
+        if (next.expects_continue && !c.continue_sent) {
+          c.continue_sent = true;
+          c.out += "HTTP/1.1 100 Continue\r\n\r\n";
+          flush(c, now);
         }
         break;
       }
-      const size_t end = head_end + 4;
-      // SPEC §8.10: a head two parsers could read differently is refused
-      // here, on every path, before the loop or httplib acts on it.
-      if (const HeadRefusal refusal = head_refusal(std::string_view(c.in).substr(0, end))) {
-        refuse_head(c, refusal);
-        break;
-      }
-      if (!served_on_loop(std::string_view(c.in).substr(0, end))) {
-        // SPEC §8.10: the whole request, body included, arrives here on the
-        // loop (within the request deadline of its first byte, see sweep()), so
-        // a worker never waits for a client: a dripping body holds no thread.
-        const BodyFraming body = body_framing(std::string_view(c.in).substr(0, end));
-        if (body.chunked) {
-          refuse_request(c, 411, "a request body needs a Content-Length");
-          break;
-        }
-        if (body.length > kMaxBodyBytes) {
-          refuse_request(c, 413, "request body larger than 64 KiB");
-          break;
-        }
-        if (c.in.size() < end + body.length) {
-          if (body.expects_continue && !c.continue_sent) {
-            c.continue_sent = true;
-            c.out += "HTTP/1.1 100 Continue\r\n\r\n";
-            flush(c, now);
-          }
-          break;
-        }
-        return hand_off(c, end, end + body.length);
-      }
+      // A dripping body held no thread: it arrived here, on the loop, within
+      // the request deadline of its first byte (see sweep()).
+      if (!next.on_loop) return hand_off(c, next.head_end, next.request_end);
+      const size_t end = next.request_end;
       bool close_after = false;
       server.process_buffered_request(c, end, end, close_after);
       c.in.erase(0, end);
-      c.scanned = 0;
+      c.framer.reset();
       if (c.in.empty()) account(c);
       if (!c.in.empty()) c.request_since = now;
       if (close_after) {
         c.close_after_write = true;
         c.in.clear();
-        c.scanned = 0;
+        c.framer.reset();
         account(c);
         break;
       }
@@ -484,7 +437,7 @@ struct EventServer::Loop {
              "\r\nConnection: close\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n" +
              (status == 503 ? "Retry-After: 1\r\n" : "") + "\r\n" + body;
     c.in.clear();
-    c.scanned = 0;
+    c.framer.reset();
     account(c);
     c.close_after_write = true;
   }
@@ -531,7 +484,7 @@ struct EventServer::Loop {
     c.lingering = true;
     c.linger_since = now;
     c.in.clear();
-    c.scanned = 0;
+    c.framer.reset();
     account(c);
     discard_input(c);
   }

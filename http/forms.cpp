@@ -44,6 +44,7 @@ Result<Params> body_params(const httplib::Request& req) {
     if (!parsed->is<picojson::object>()) return make_error("the JSON body must be an object");
     Params out;
     for (const auto& [k, v] : parsed->get<picojson::object>()) {
+      if (k.empty()) continue;  // as a form's "=x" is skipped: one reading of both bodies
       if (v.is<std::string>()) out[k] = v.get<std::string>();
       else if (v.is<double>()) out[k] = v.to_str();
     }

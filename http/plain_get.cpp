@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <array>
+#include <cstdint>
 
 namespace plugauth::http {
 namespace {
@@ -128,8 +129,17 @@ bool is_raw_field(std::string_view name) {
 
 void restore_raw_fields(std::string_view head, httplib::Headers& headers) {
   std::vector<std::pair<std::string, std::string>> raw;
+  size_t forwarded_for = SIZE_MAX;  // index in `raw` of the first X-Forwarded-For
   for_each_field(head, [&](const FieldLine& f) {
-    if (is_raw_field(f.name)) raw.emplace_back(std::string(f.name), std::string(f.value));
+    if (!is_raw_field(f.name)) return;
+    if (iequals(f.name, "x-forwarded-for")) {
+      if (forwarded_for != SIZE_MAX) {
+        raw[forwarded_for].second.append(", ").append(f.value);
+        return;
+      }
+      forwarded_for = raw.size();
+    }
+    raw.emplace_back(std::string(f.name), std::string(f.value));
   });
   for (auto it = headers.begin(); it != headers.end();)
     it = is_raw_field(it->first) ? headers.erase(it) : std::next(it);

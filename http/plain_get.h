@@ -76,8 +76,12 @@ struct PlainResponse {
 bool is_raw_field(std::string_view name);
 
 // For a request httplib parsed: puts back the raw values of the raw fields
-// (is_raw_field) from the request head, in order, in place of httplib's
-// decoded ones.
+// (is_raw_field) from the request head, in place of httplib's decoded ones.
+// Several X-Forwarded-For fields become one, their values joined with ", "
+// in request order (RFC 9110 §5.3): httplib's header map is an unordered
+// multimap that does not keep the order of fields with one name (it gave
+// two back reversed: found by tests/fuzz/fuzz_plain_get), and the client's
+// address is the rightmost entry a trusted proxy did not add.
 void restore_raw_fields(std::string_view head, httplib::Headers& headers);
 
 // SPEC §8.10: why a request head is refused, before anything in it is acted

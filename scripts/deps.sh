@@ -3,7 +3,7 @@
 # missing. Idempotent and quiet when everything is present. Uses sudo when
 # not root. Packages come from the machine's configured Debian archive.
 #
-# usage: deps.sh build|test
+# usage: deps.sh build|test|fuzz
 set -euo pipefail
 
 build_pkgs=(g++ cmake make pkg-config file patch xz-utils ca-certificates
@@ -23,13 +23,18 @@ test_pkgs+=(python3-authlib python3-requests-oauthlib python3-jwt python3-pytest
 # metadata documents) with the openssl CLI.
 test_pkgs+=(openssl)
 
+# tests/fuzz: libFuzzer ships with Debian's clang runtime (make fuzz).
+fuzz_pkgs=(clang libclang-rt-14-dev)
+test_pkgs+=("${fuzz_pkgs[@]}")
+
 # Node.js runs the browser and MCP tests; the machine image normally has it.
 command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs npm)
 
 case "${1:-build}" in
   build) want=("${build_pkgs[@]}") ;;
   test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: deps.sh build|test" >&2; exit 2 ;;
+  fuzz) want=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+  *) echo "usage: deps.sh build|test|fuzz" >&2; exit 2 ;;
 esac
 
 missing=()

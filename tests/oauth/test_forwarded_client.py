@@ -3,6 +3,9 @@ rightmost X-Forwarded-For address that is not a trusted proxy; throttling,
 the audit log and the access log use it. From any other peer the header is
 ignored."""
 
+import http.client
+import json
+
 import requests
 
 from conftest import SCOPES, Daemon, poll
@@ -50,3 +53,32 @@ def test_x_forwarded_for_from_a_peer_that_is_not_a_trusted_proxy_is_ignored(tmp_
         assert events and all(e["client_ip"] == "127.0.0.1" for e in events), events
     finally:
         d.stop()
+
+
+def register_through_fields(daemon, *forwarded_for_fields):
+    """One X-Forwarded-For field line per value, as a proxy that adds its own
+    line after the client's sends them (HAProxy's `option forwardfor`)."""
+    conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=10)
+    try:
+        body = json.dumps(BODY)
+        conn.putrequest("POST", "/register")
+        conn.putheader("Content-Type", "application/json")
+        conn.putheader("Content-Length", str(len(body)))
+        for value in forwarded_for_fields:
+            conn.putheader("X-Forwarded-For", value)
+        conn.endheaders(body.encode())
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_several_x_forwarded_for_fields_are_read_in_request_order(daemon):
+    # The client wrote the first line; the trusted proxy added the last. The
+    # client is the proxy's entry, not the one the client chose (httplib's
+    # header map gave the two back reversed: found by fuzz_plain_get).
+    assert register_through_fields(daemon, "203.0.113.50", "198.51.100.60") == 201
+    assert register_through_fields(daemon, "203.0.113.50, 203.0.113.51", "203.0.113.52",
+                                   "198.51.100.61") == 201
+    assert poll(lambda: len(daemon.cli("audit", "--action", "client_registered")["events"]) == 2)
+    events = daemon.cli("audit", "--action", "client_registered")["events"]
+    assert sorted(e["client_ip"] for e in events) == ["198.51.100.60", "198.51.100.61"], events

@@ -1,6 +1,7 @@
 #include "auth/base64url.h"
 
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <string>
 
 #include "auth/crypto.h"
@@ -34,6 +35,21 @@ TEST_CASE("base64url decoding round-trips every byte value at every length") {
     auto decoded = base64url_decode(base64url_encode(input));
     REQUIRE(decoded);
     CHECK(*decoded == input);
+  }
+}
+
+TEST_CASE("base64 decoding refuses every byte outside the alphabet, 0x80-0xFF included (fuzz_opaque_token)") {
+  // libsodium 1.0.18 reads 0x80-0xFF as the alphabet's last character.
+  REQUIRE(base64url_decode("AAA_") == std::string("\x00\x00\x3f", 3));
+  REQUIRE(plugauth::base64_decode("YTpi") == "a:b");
+  for (int c = 0; c < 256; ++c) {
+    const bool url_alphabet = std::isalnum(c) || c == '-' || c == '_';
+    const bool alphabet = std::isalnum(c) || c == '+' || c == '/';
+    const std::string url = std::string("AAA") + static_cast<char>(c);
+    const std::string plain = std::string("YTp") + static_cast<char>(c);
+    INFO("byte " << c);
+    CHECK(base64url_decode(url).has_value() == url_alphabet);
+    if (!alphabet) CHECK_FALSE(plugauth::base64_decode(plain));
   }
 }
 

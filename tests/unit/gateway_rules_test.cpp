@@ -213,6 +213,18 @@ TEST_CASE("the URL reader splits scheme, host, port and path and refuses what it
   CHECK_FALSE(parse_url(std::string("https://a.test/\x01")));
 }
 
+TEST_CASE("a bracketed host is an IPv6 address inet_pton reads, or the URL is refused (fuzz_redirect_uri)") {
+  CHECK(parse_url("http://[::1]/cb"));
+  CHECK(parse_url("http://[2001:db8::7]:8443/cb"));
+  CHECK(parse_url("http://[::ffff:127.0.0.1]/cb"));
+  CHECK_FALSE(parse_url("http://[:9]/cb"));  // the fuzzer's find
+  CHECK_FALSE(parse_url("http://[::1::2]/cb"));
+  CHECK_FALSE(parse_url("http://[1.2.3.4]/cb"));
+  CHECK_FALSE(parse_url("http://[....]/cb"));
+  CHECK_FALSE(parse_url("http://[::1%25eth0]/cb"));
+  CHECK_FALSE(parse_url("http://[]/cb"));
+}
+
 TEST_CASE("a forwarded URL matches a resource by scheme, host without the default port, and path") {
   Config c;
   c.resources = {{"https://a.test/mcp", {}, {}}, {"https://b.test", {}, {}}, {"http://a.test:8080/api", {}, {}}};
