@@ -24,6 +24,11 @@
 # ceiling: one writer looping over transactions shaped like a rotation, WAL
 # and synchronous=FULL, in the same directory on the same disk.
 #
+# The token load case (issue 13), in the same rounds: /token with the
+# client_credentials grant at 1,000 connections (wrk -t2 -c1000 with
+# bench/client_credentials.lua), reported as tokens/s, p50/p99 and errors
+# beside the same SQLite ceiling.
+#
 # Before round 1, each target gets every 64-connection case once for
 # BENCH_WARMUP, untimed: the first timed run of a freshly started server
 # should not also measure its first page faults, cache fills and JIT.
@@ -40,6 +45,9 @@
 # p99 from three 10-second runs mostly measures the neighbours; many short
 # pairs show the p99 each server has when the machine is quiet.
 set -euo pipefail
+# 1,000 connections (the token load case) need more descriptors than the
+# usual 1,024 on each side; plugauth and wrk inherit this.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 
 MODE=${1:-all}
 case $MODE in
@@ -248,8 +256,9 @@ record() {  # record ROUND CONNS CASE TARGET WRK-OUTPUT CPU-TICKS: one results l
     "$status" "$((connect + read + write))" "$timeout" \
     "$([ "$steal" -ge 0 ] && awk "BEGIN{printf \"  steal %.1f%%\", $steal / 10}")"
   if [ "$ok" -ge 0 ]; then
-    printf '  round %s  %-7s %-9s c%-2s  %8.0f rotations/s\n' "$round" "$case" "$target" "$conns" \
-      "$(echo "$ok $duration_us" | awk '{print $1 / ($2 / 1e6)}')"
+    printf '  round %s  %-7s %-9s c%-2s  %8.0f %s/s\n' "$round" "$case" "$target" "$conns" \
+      "$(echo "$ok $duration_us" | awk '{print $1 / ($2 / 1e6)}')" \
+      "$([ "$case" = refresh ] && echo rotations || echo tokens)"
   fi
 }
 # The refresh grant: 16 fresh chains (16 authorization-code flows), then
@@ -264,6 +273,16 @@ run_refresh() {  # run_refresh ROUND
     >"$out" 2>&1
   after=$(lib cpu-ticks "$PID_PLUGAUTH")
   record "$round" 16 refresh plugauth "$out" "$((after - before))"
+}
+# The client_credentials grant at 1,000 connections: a fresh access token
+# for every request (bench/client_credentials.lua counts the 200s).
+run_client_credentials() {  # run_client_credentials ROUND
+  local round=$1 before after out="$TMP/wrk-$1-1000-client-credentials-plugauth.txt"
+  before=$(lib cpu-ticks "$PID_PLUGAUTH")
+  wrk -t2 -c1000 "-d$DURATION" --timeout 10s --latency -s "$BENCH/client_credentials.lua" \
+    -H "Authorization: Basic $CLIENT_BASIC" "http://127.0.0.1:$PORT_PLUGAUTH/token" >"$out" 2>&1
+  after=$(lib cpu-ticks "$PID_PLUGAUTH")
+  record "$round" 1000 client-credentials plugauth "$out" "$((after - before))"
 }
 # SQLite alone: one writer, transactions shaped like a rotation, same disk.
 run_sqlite() {  # run_sqlite ROUND
@@ -318,9 +337,11 @@ for round in $(seq 1 "$ROUNDS"); do
   for target in $order; do run "$round" 1 valid "$target"; done
   if [ $((round % 2)) = 1 ]; then
     run_refresh "$round"
+    run_client_credentials "$round"
     run_sqlite "$round"
   else
     run_sqlite "$round"
+    run_client_credentials "$round"
     run_refresh "$round"
   fi
 done

@@ -91,10 +91,16 @@ inline Seen sorted(Seen s) {
 
 inline Seen seen(const httplib::Request& req) {
   Seen s{req.method, req.path, req.target, req.version, {req.params.begin(), req.params.end()}, {}};
+  // httplib's own pseudo-headers for the peer (StringStream's addresses),
+  // which the fast lane omits; one of each. A client's field of the same
+  // name is the client's and stays.
+  std::map<std::string, std::string> pseudo = {
+      {"REMOTE_ADDR", "127.0.0.1"}, {"REMOTE_PORT", "40000"}, {"LOCAL_ADDR", "127.0.0.1"}, {"LOCAL_PORT", "7070"}};
   for (const auto& [name, value] : req.headers) {
-    // httplib's own pseudo-headers for the peer, which the fast lane omits.
-    if (name == "REMOTE_ADDR" || name == "REMOTE_PORT" || name == "LOCAL_ADDR" || name == "LOCAL_PORT")
+    if (auto it = pseudo.find(name); it != pseudo.end() && it->second == value) {
+      pseudo.erase(it);
       continue;
+    }
     add_field(s, name, value);
   }
   return sorted(std::move(s));
