@@ -96,6 +96,7 @@ int Cli::run(const std::vector<std::string>& argv, Invocation inv) const {
     print_overview(out);
     return kExitOk;
   }
+  if (argv[0] == "--version" && argv.size() == 1) return run({"version"}, std::move(inv));
 
   // The longest run of leading words that names a command.
   const CommandSpec* spec = nullptr;

@@ -36,7 +36,8 @@ std::string read_line_no_echo(const char* prompt) {
 }
 
 // --password-stdin: one line, newline stripped. On a terminal: asked twice.
-Result<std::string> read_password(Invocation& inv) {
+// At least `min_length` characters (code points, not bytes).
+Result<std::string> read_password(Invocation& inv, int min_length) {
   std::string password;
   if (inv.has("password-stdin")) {
     if (!std::getline(*inv.in, password)) return make_error("no password on standard input");
@@ -49,6 +50,11 @@ Result<std::string> read_password(Invocation& inv) {
   }
   if (password.empty()) return make_error("refusing an empty password");
   if (password.size() > kMaxPasswordBytes) return make_error("the password is longer than 1024 bytes");
+  size_t characters = 0;
+  for (unsigned char c : password) characters += (c & 0xC0) != 0x80 ? 1 : 0;
+  if (characters < static_cast<size_t>(min_length))
+    return make_error("refusing a password shorter than " + std::to_string(min_length) +
+                      " characters (password_min_length)");
   return password;
 }
 
@@ -95,7 +101,7 @@ int user_add(Invocation& inv) {
       if (r != "user") roles.push_back(r);
     }
     if (app.store->find_user_by_name(name)) return fail(inv, "user \"" + name + "\" already exists");
-    auto password = read_password(inv);
+    auto password = read_password(inv, app.config.password_min_length);
     if (!password) return fail(inv, password.error().message);
     auto hash = hash_password(*password);
     if (!hash) return fail(inv, hash.error().message);
@@ -161,7 +167,7 @@ int user_passwd(Invocation& inv) {
   return with_app(inv, [&](App& app) {
     auto user = app.store->find_user_by_name(inv.args[0]);
     if (!user) return fail(inv, "no user \"" + inv.args[0] + "\"");
-    auto password = read_password(inv);
+    auto password = read_password(inv, app.config.password_min_length);
     if (!password) return fail(inv, password.error().message);
     auto hash = hash_password(*password);
     if (!hash) return fail(inv, hash.error().message);
@@ -372,6 +378,7 @@ int key_list(Invocation& inv) {
       user = inv.get("user");
     }
     auto keys = app.store->api_keys(user);
+    const int64_t now = app.clock.now();  // an expired key is marked: /verify refuses it
     if (inv.json) {
       picojson::array arr;
       for (const auto& k : keys) {
@@ -385,6 +392,7 @@ int key_list(Invocation& inv) {
         o["created_at"] = picojson::value(iso_time(k.created_at));
         o["last_used_at"] = json_time(k.last_used_at);
         o["expires_at"] = json_time(k.expires_at);
+        o["expired"] = picojson::value(k.expires_at && *k.expires_at <= now);
         o["revoked_at"] = json_time(k.revoked_at);
         arr.emplace_back(std::move(o));
       }
@@ -398,7 +406,9 @@ int key_list(Invocation& inv) {
                << (k.name.empty() ? "" : "  name=" + k.name) << "  scope=" << k.scope.value_or("(roles)")
                << "  created " << iso_time(k.created_at)
                << "  last used " << (k.last_used_at ? iso_time(*k.last_used_at) : "never")
-               << (k.expires_at ? "  expires " + iso_time(*k.expires_at) : "")
+               << (!k.expires_at           ? ""
+                   : *k.expires_at <= now ? "  EXPIRED " + iso_time(*k.expires_at)
+                                          : "  expires " + iso_time(*k.expires_at))
                << (k.revoked_at ? "  REVOKED " + iso_time(*k.revoked_at) : "") << "\n";
     }
     return kExitOk;

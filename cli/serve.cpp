@@ -118,7 +118,16 @@ int serve(Invocation& inv) {
   signal(SIGPIPE, SIG_IGN);
 
   std::map<std::string, std::string> flags;
-  if (inv.has("listen")) flags["listen"] = inv.get("listen");
+  if (inv.has("listen")) {
+    // A malformed --listen is the command line's fault: a usage error, before
+    // any installation is opened.
+    Config probe;
+    probe.listen = inv.get("listen");
+    if (probe.listen_host().empty() || probe.listen_port() <= 0)
+      return usage_error(inv, "--listen takes HOST:PORT, e.g. 127.0.0.1:7070 or [::1]:7070, not \"" + probe.listen +
+                                  "\"");
+    flags["listen"] = inv.get("listen");
+  }
   if (inv.has("issuer")) flags["issuer"] = inv.get("issuer");
   auto opened = open_app(inv, flags);
   if (!opened) return fail(inv, opened.error().message);

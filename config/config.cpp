@@ -316,6 +316,20 @@ const std::vector<KeySpec>& specs() {
          c.worker_threads = static_cast<int>(x);
          return ok_status();
        }},
+      {"password_min_length", Kind::Integer, "an integer from 8 to 1024",
+       [](Config& c, const picojson::value& v) -> Status {
+         double x = 0;
+         if (v.is<double>()) x = v.get<double>();
+         else if (v.is<std::string>()) {
+           const auto& s = v.get<std::string>();
+           if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos)
+             return bad("password_min_length", "an integer from 8 to 1024");
+           x = std::stod(s);
+         }
+         if (x < 8 || x > 1024 || x != static_cast<int>(x)) return bad("password_min_length", "an integer from 8 to 1024");
+         c.password_min_length = static_cast<int>(x);
+         return ok_status();
+       }},
   };
   return all;
 }

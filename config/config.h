@@ -51,6 +51,9 @@ struct Config {
   // reads it behind trusted_proxies.
   std::vector<std::string> metrics_from = {"127.0.0.0/8", "::1/128"};
   std::string extra_ca_file;
+  // Passwords set with `user add` / `user passwd` have at least this many
+  // characters (Unicode code points).
+  int password_min_length = 8;
   int worker_threads = 512;  // ≥ 256 idle keep-alive connections + headroom (SPEC §8.10)
 
   // Host and port split out of `listen`.

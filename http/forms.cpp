@@ -32,8 +32,15 @@ Result<Params> query_params(const httplib::Request& req) {
   return parse_form(req.target.substr(q + 1));
 }
 
+Result<std::string> single_field(const httplib::Request& req, const char* name) {
+  if (req.get_header_value_count(name) > 1) return make_error(std::string("the ") + name + " field is repeated");
+  return req.get_header_value(name);
+}
+
 Result<Params> body_params(const httplib::Request& req) {
-  std::string type = req.get_header_value("Content-Type");
+  auto content_type = single_field(req, "Content-Type");
+  if (!content_type) return content_type.error();
+  std::string type = *content_type;
   type = type.substr(0, type.find(';'));
   while (!type.empty() && type.back() == ' ') type.pop_back();
   for (auto& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

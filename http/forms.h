@@ -28,6 +28,11 @@ using Params = std::map<std::string, std::string>;
 
 // "a=1&b=2" → {a:1, b:2}; error on a repeated name.
 Result<Params> parse_form(const std::string& text);
+// The value of a field that may appear once (Authorization, Content-Type):
+// empty when absent, an error when repeated. httplib's header map keeps no
+// order among fields of one name, so which of two it hands back is chance,
+// and another reader of the request may take the other one.
+Result<std::string> single_field(const httplib::Request& req, const char* name);
 // The query string of the request target (never the body).
 Result<Params> query_params(const httplib::Request& req);
 // application/x-www-form-urlencoded or application/json (an object whose

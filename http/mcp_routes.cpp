@@ -60,7 +60,10 @@ void register_mcp_routes(httplib::Server& server, OAuthContext& ctx) {
              });
 
   server.Post("/register", [&ctx](const httplib::Request& req, httplib::Response& res) {
-    auto out = register_client({req.body, req.get_header_value("Authorization"), req.remote_addr}, ctx);
+    auto authorization = http::single_field(req, "Authorization");
+    if (!authorization)
+      return http::send_oauth_error(res, oauth_errors::kInvalidRequest.with(authorization.error().message));
+    auto out = register_client({req.body, *authorization, req.remote_addr}, ctx);
     if (!out) {
       const OAuthError& e = out.error();
       // RFC 6750 §3: a bad initial access token is a Bearer challenge.

@@ -71,7 +71,9 @@ class OAuthRoutes {
   void token(const httplib::Request& req, httplib::Response& res) {
     auto params = http::body_params(req);
     if (!params) return send_oauth_error(res, kInvalidRequest.with(params.error().message));
-    TokenRequest tr{*params, req.get_header_value("Authorization"), req.remote_addr};
+    auto authorization = http::single_field(req, "Authorization");
+    if (!authorization) return send_oauth_error(res, kInvalidRequest.with(authorization.error().message));
+    TokenRequest tr{*params, *authorization, req.remote_addr};
     auto out = endpoint_.handle(tr, ctx_);
     if (!out) return send_oauth_error(res, out.error());
     picojson::object body;
@@ -88,7 +90,9 @@ class OAuthRoutes {
   void revoke(const httplib::Request& req, httplib::Response& res) {
     auto params = http::body_params(req);
     if (!params) return send_oauth_error(res, kInvalidRequest.with(params.error().message));
-    TokenRequest tr{*params, req.get_header_value("Authorization"), req.remote_addr};
+    auto authorization = http::single_field(req, "Authorization");
+    if (!authorization) return send_oauth_error(res, kInvalidRequest.with(authorization.error().message));
+    TokenRequest tr{*params, *authorization, req.remote_addr};
     auto client = authenticate_request_client(tr, ctx_, true);
     if (!client) return send_oauth_error(res, client.error());
     const std::string token = (*params)["token"];
@@ -120,7 +124,9 @@ class OAuthRoutes {
   void introspect(const httplib::Request& req, httplib::Response& res) {
     auto params = http::body_params(req);
     if (!params) return send_oauth_error(res, kInvalidRequest.with(params.error().message));
-    TokenRequest tr{*params, req.get_header_value("Authorization"), req.remote_addr};
+    auto authorization = http::single_field(req, "Authorization");
+    if (!authorization) return send_oauth_error(res, kInvalidRequest.with(authorization.error().message));
+    TokenRequest tr{*params, *authorization, req.remote_addr};
     auto client = authenticate_request_client(tr, ctx_, false);
     if (!client) return send_oauth_error(res, client.error());
     const std::string token = (*params)["token"];

@@ -14,6 +14,8 @@ dirs=("$corpus" "$src/corpus/$name")
 [ -d "$src/regressions/$name" ] && dirs+=("$src/regressions/$name")
 opts=(-timeout=10 -rss_limit_mb=2048 -max_len=70000 -print_final_stats=1 -artifact_prefix="$crashes/$name-")
 [ -f "$src/$name.dict" ] && opts+=(-dict="$src/$name.dict")
+# <target>.options: libFuzzer flags of its own (they come later, and win).
+[ -f "$src/$name.options" ] && read -r -a own <"$src/$name.options" && opts+=("${own[@]}")
 if [ -n "${FUZZ_RUNS:-}" ]; then
   opts+=(-runs="$FUZZ_RUNS")
 else

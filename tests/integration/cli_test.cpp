@@ -21,10 +21,11 @@ struct Workspace {
   TempDir dir;
   std::string data = dir.path() + "/data";
 
-  CommandResult run(std::vector<std::string> args, const std::map<std::string, std::string>& env = {}) const {
+  CommandResult run(std::vector<std::string> args, const std::map<std::string, std::string>& env = {},
+                    const std::string& stdin_data = "") const {
     args.push_back("--data");
     args.push_back(data);
-    return run_plugauth(args, env);
+    return run_plugauth(args, env, stdin_data);
   }
 };
 
@@ -112,6 +113,77 @@ TEST_CASE("plugauth --help lists the commands on stdout and exits 0") {
   CHECK(r.exit_code == 0);
   for (const char* c : {"serve", "version", "check", "signing-key rotate", "signing-key list", "backup"})
     CHECK_THAT(r.out, Catch::Contains(c));
+}
+
+TEST_CASE("plugauth --version prints what `plugauth version` prints, exit 0") {
+  auto flag = run_plugauth({"--version"});
+  auto word = run_plugauth({"version"});
+  INFO(describe(flag));
+  CHECK(flag.exit_code == 0);
+  CHECK(flag.out == word.out);
+  CHECK_THAT(flag.out, Catch::Contains("plugauth"));
+}
+
+TEST_CASE("serve --listen without HOST:PORT is a usage error (exit 2) that opens nothing") {
+  Workspace ws;
+  for (const char* bad : {"7070", "localhost", ":7070", "127.0.0.1:", "127.0.0.1:99999"}) {
+    auto r = ws.run({"serve", "--listen", bad});
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("HOST:PORT"));
+  }
+  CHECK_FALSE(std::filesystem::exists(ws.data));
+}
+
+TEST_CASE("key list marks a key whose expiry has passed as EXPIRED (text) and expired: true (JSON)") {
+  Workspace ws;
+  REQUIRE(ws.run({"key", "create", "--service", "short", "--expires", "1h"}).exit_code == 0);
+  REQUIRE(ws.run({"key", "create", "--service", "long", "--expires", "90d"}).exit_code == 0);
+  const std::string offset = ws.dir.path() + "/clock-offset";
+  write_file(offset, "7200\n");  // two hours on: the first has expired
+  const std::map<std::string, std::string> later = {{"PLUGAUTH_TEST_CLOCK_OFFSET_FILE", offset}};
+  auto text = ws.run({"key", "list"}, later);
+  INFO(describe(text));
+  REQUIRE(text.exit_code == 0);
+  const auto short_line = text.out.substr(text.out.find("service=short"));
+  const auto long_line = text.out.substr(text.out.find("service=long"));
+  CHECK(short_line.substr(0, short_line.find('\n')).find("EXPIRED") != std::string::npos);
+  CHECK(long_line.substr(0, long_line.find('\n')).find("EXPIRED") == std::string::npos);
+  auto doc = require_one_json(ws.run({"key", "list", "--json"}, later));
+  int expired = 0;
+  for (const auto& k : doc.get("keys").get<picojson::array>()) {
+    const bool is_short = k.get("service").get<std::string>() == "short";
+    CHECK(k.get("expired").get<bool>() == is_short);
+    expired += k.get("expired").get<bool>() ? 1 : 0;
+  }
+  CHECK(expired == 1);
+  // Now, neither has.
+  auto now = require_one_json(ws.run({"key", "list", "--json"}));
+  for (const auto& k : now.get("keys").get<picojson::array>()) CHECK_FALSE(k.get("expired").get<bool>());
+}
+
+TEST_CASE("user add and user passwd refuse a password shorter than password_min_length characters") {
+  Workspace ws;
+  auto add = [&](const std::string& name, const std::string& password) {
+    return ws.run({"user", "add", name, "--password-stdin"}, {}, password + "\n");
+  };
+  auto short_one = add("alice", "seven77");
+  INFO(describe(short_one));
+  CHECK(short_one.exit_code == 1);
+  CHECK_THAT(short_one.err, Catch::Contains("shorter than 8 characters (password_min_length)"));
+  // Characters, not bytes: seven two-byte letters are still seven.
+  CHECK(add("alice", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9").exit_code == 1);
+  CHECK(add("alice", "eight888").exit_code == 0);
+  write_file(ws.data + "/plugauth.json", R"({"password_min_length": 12})");
+  auto passwd = ws.run({"user", "passwd", "alice", "--password-stdin"}, {}, "eleven11111\n");
+  INFO(describe(passwd));
+  CHECK(passwd.exit_code == 1);
+  CHECK_THAT(passwd.err, Catch::Contains("shorter than 12 characters"));
+  CHECK(ws.run({"user", "passwd", "alice", "--password-stdin"}, {}, "twelve121212\n").exit_code == 0);
+  write_file(ws.data + "/plugauth.json", R"({"password_min_length": 4})");
+  auto too_low = ws.run({"user", "list"});
+  CHECK(too_low.exit_code != 0);
+  CHECK_THAT(too_low.err, Catch::Contains("password_min_length"));
 }
 
 TEST_CASE("version --json prints exactly one JSON document with the version") {

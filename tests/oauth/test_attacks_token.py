@@ -2,6 +2,10 @@
 time; client authentication; request bodies (SPEC §8.2, §8.11; RFC 6749
 §4.1.3, §5.2)."""
 
+import base64
+import http.client
+import json
+
 import requests
 
 from conftest import Browser, assert_oauth_error, free_port, query_of
@@ -90,6 +94,45 @@ def test_repeated_form_parameter_is_invalid_request(daemon, client):
     assert_oauth_error(daemon.token(body, auth=client.basic), 400, "invalid_request")
     body = [("grant_type", "client_credentials"), ("grant_type", "client_credentials")]
     assert_oauth_error(daemon.token(body, auth=client.basic), 400, "invalid_request")
+
+
+def raw_post(daemon, path, fields, body):
+    """A POST with the given header field lines, repeated names included
+    (requests folds a dict into one field per name)."""
+    conn = http.client.HTTPConnection("127.0.0.1", daemon.port, timeout=10)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Content-Length", str(len(body)))
+        for name, value in fields:
+            conn.putheader(name, value)
+        conn.endheaders(body.encode())
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def test_a_repeated_authorization_or_content_type_field_is_invalid_request(daemon, client):
+    """Which of two fields httplib hands back is chance (its header map keeps
+    no order among them), and a proxy may read the other: refused."""
+    basic = "Basic " + base64.b64encode(f"{client.client_id}:{client.client_secret}".encode()).decode()
+    form = ("Content-Type", "application/x-www-form-urlencoded")
+    body = "grant_type=client_credentials&scope=notes"
+    for path in ("/token", "/revoke", "/introspect"):
+        status, doc = raw_post(daemon, path, [form, ("Authorization", basic), ("Authorization", basic)], body)
+        assert (status, doc.get("error")) == (400, "invalid_request"), (path, status, doc)
+        assert "Authorization" in doc["error_description"]
+        status, doc = raw_post(daemon, path, [form, ("Content-Type", "application/json"), ("Authorization", basic)],
+                               body)
+        assert (status, doc.get("error")) == (400, "invalid_request"), (path, status, doc)
+        assert "Content-Type" in doc["error_description"]
+    status, doc = raw_post(daemon, "/register", [("Content-Type", "application/json"), ("Authorization", "Bearer a"),
+                                                 ("Authorization", "Bearer b")], '{"redirect_uris": ["https://a.example/cb"]}')
+    assert (status, doc.get("error")) == (400, "invalid_request"), (status, doc)
+    # One of each is read: the client authenticates (this client may not use
+    # the grant, which is a later and different refusal).
+    status, doc = raw_post(daemon, "/introspect", [form, ("Authorization", basic)], "token=x")
+    assert (status, doc) == (200, {"active": False}), (status, doc)
 
 
 def test_grant_type_errors(daemon, client):
