@@ -34,7 +34,7 @@ std::string authorization_error_redirect(const std::string& redirect_uri, const 
 }
 
 Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
-    const std::map<std::string, std::string>& params, OAuthContext& ctx) {
+    const std::map<std::string, std::string>& params, OAuthContext& ctx, const std::string& client_ip) {
   auto param = [&](const char* name) {
     auto it = params.find(name);
     return it == params.end() ? std::string() : it->second;
@@ -70,8 +70,14 @@ Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
       return page_error(kInvalidRequest.with("redirect_uri is missing and the client has several"));
     r.redirect_uri = client->redirect_uris.front();
   } else {
-    if (!redirect_uri_allowed(client->redirect_uris, redirect_uri))
+    if (!redirect_uri_allowed(client->redirect_uris, redirect_uri)) {
+      // An operator fixing a client's callbacks needs the URI it really sent
+      // (a GPT's callback id changes when the GPT is recreated): it is in
+      // the audit row, cut to 256 bytes (the audit writer escapes it).
+      ctx.audit.push({ctx.clock.now(), "redirect_uri_refused", "", client->client_id, "", "/authorize", 400,
+                      client_ip, "redirect_uri=" + redirect_uri.substr(0, 256)});
       return page_error(kInvalidRequest.with("redirect_uri is not registered for this client"));
+    }
     r.redirect_uri = redirect_uri;
     r.redirect_uri_given = true;
   }

@@ -33,8 +33,10 @@ struct AuthorizeError {
   std::string state;
 };
 
+// A redirect_uri the client did not register is an audit row
+// (redirect_uri_refused) naming the client and the URI, from `client_ip`.
 Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
-    const std::map<std::string, std::string>& params, OAuthContext& ctx);
+    const std::map<std::string, std::string>& params, OAuthContext& ctx, const std::string& client_ip);
 
 // The scopes a consent grants: requested ∩ client ∩ user (SPEC §4).
 ScopeSet scopes_for_consent(const AuthorizationRequest& request, const store::UserRecord& user, OAuthContext& ctx);

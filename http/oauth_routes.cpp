@@ -36,7 +36,7 @@ class OAuthRoutes {
     if (!cookies) return;
     auto params = http::query_params(req);
     if (!params) return http::send_page(res, 400, pages::error_page("Invalid request", params.error().message));
-    authorize_page(res, *cookies, *params, "");
+    authorize_page(req, res, *cookies, *params, "");
   }
 
   void authorize_post(const httplib::Request& req, httplib::Response& res) {
@@ -44,15 +44,15 @@ class OAuthRoutes {
     auto form = http::body_params(req);
     if (!form) return http::send_page(res, 400, pages::error_page("Invalid request", form.error().message));
     auto check = check_form(http::cookie_headers(req), (*form)["csrf"], cookie_names_, sessions_.form_key());
-    if (!check.accepted()) return refused_form(res, check, *form);
+    if (!check.accepted()) return refused_form(req, res, check, *form);
     PageCookies& cookies = check.cookies;
-    auto request = validate_authorization_request(*form, ctx_);
+    auto request = validate_authorization_request(*form, ctx_, req.remote_addr);
     if (!request) return authorize_error(res, request.error());
     const std::string action = (*form)["action"];
     if (action == "login") return login(req, res, *request, *form);
 
     auto user = sessions_.resolve(cookies.session);
-    if (!user) return authorize_page(res, cookies, request->params, "Your session ended; sign in again.");
+    if (!user) return authorize_page(req, res, cookies, request->params, "Your session ended; sign in again.");
     if (action == "deny") {
       res.status = 303;
       res.set_redirect(authorization_error_redirect(request->redirect_uri, kAccessDenied, request->state,
@@ -243,18 +243,19 @@ class OAuthRoutes {
   // cookies, never acting on the refused one. A form that does not even
   // carry a valid authorization request gets the plain "form expired" page:
   // no error redirect is ever sent on behalf of a refused form.
-  void refused_form(httplib::Response& res, FormCheck& check, const http::Params& form) {
+  void refused_form(const httplib::Request& req, httplib::Response& res, FormCheck& check,
+                    const http::Params& form) {
     if (check.verdict == FormVerdict::RepeatedCookie)
       return http::send_page(res, 400, pages::repeated_cookie_page(check.repeated_name));
-    auto request = validate_authorization_request(form, ctx_);
+    auto request = validate_authorization_request(form, ctx_, req.remote_addr);
     if (!request) return http::send_page(res, 403, pages::form_expired_page());
-    authorize_page(res, check.cookies, request->params, pages::kFormExpiredMessage, 403);
+    authorize_page(req, res, check.cookies, request->params, pages::kFormExpiredMessage, 403);
   }
 
   // The sign-in form or, for a signed-in user, the consent form.
-  void authorize_page(httplib::Response& res, PageCookies cookies, const http::Params& params,
-                      const std::string& message, int status = 200) {
-    auto request = validate_authorization_request(params, ctx_);
+  void authorize_page(const httplib::Request& req, httplib::Response& res, PageCookies cookies,
+                      const http::Params& params, const std::string& message, int status = 200) {
+    auto request = validate_authorization_request(params, ctx_, req.remote_addr);
     if (!request) return authorize_error(res, request.error());
     auto hidden = request->params;
     hidden["csrf"] = http::page_form_token(cookies, cookie_names_, sessions_, res);

@@ -58,6 +58,20 @@ def test_a_refused_registration_is_audited_with_its_reason(daemon):
     assert refused[0]["client_ip"] == "127.0.0.1", refused
 
 
+def test_an_unregistered_redirect_uri_at_authorize_is_audited_with_the_uri(daemon, client):
+    """Issue 14 item 5: an operator fixing a client's callbacks sees the URI
+    the assistant really sent (and the page still refuses it, no redirect)."""
+    wrong = "https://chatgpt.com/aip/g-new-id/oauth/callback"
+    r = requests.get(daemon.url("/authorize"), params={"client_id": client.client_id, "redirect_uri": wrong,
+                                                      "response_type": "code", "state": "s"},
+                     allow_redirects=False, timeout=10)
+    assert r.status_code == 400, r.status_code
+    refused = wait_for(daemon, "redirect_uri_refused", wrong)
+    assert refused[0]["client_id"] == client.client_id, refused
+    assert refused[0]["client_ip"] == "127.0.0.1", refused
+    assert refused[0]["detail"] == "redirect_uri=" + wrong, refused
+
+
 def test_throttled_client_authentication_is_audited(daemon, client):
     for _ in range(10):
         r = daemon.token({"grant_type": "client_credentials"}, auth=(client.client_id, "wrong secret"))
