@@ -163,6 +163,7 @@ GatewayDecision decide_gateway(const GatewayRequest& req, const Config& config, 
       out.audit = true;
       out.audit_action = "verify_failed";
       out.audit_detail = outcome.error_description;
+      out.refused_id = outcome.refused_id;
       break;
     case VerifyResult::InsufficientScope:
       out.status = 403;

@@ -58,6 +58,7 @@ struct GatewayDecision {
   bool audit = false;
   std::string audit_action;                    // verify_failed | verify_forbidden
   std::string audit_detail;
+  std::string refused_id;                      // a genuine key or token refused: its id (audit key_id)
   std::string path;                            // the path as read, for the audit log
 };
 

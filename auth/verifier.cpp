@@ -111,6 +111,7 @@ std::shared_ptr<const Verifier::CachedKey> Verifier::lookup_key(const ParsedToke
   }
   if (row->revoked_at) {
     entry->reason = "key revoked";
+    entry->refused_id = row->key_id;
     return entry;
   }
   const bool is_service = row->kind == "service";
@@ -168,6 +169,7 @@ std::shared_ptr<const Verifier::CachedKey> Verifier::lookup_jwt(std::string_view
   }
   if (state->revoked) {
     entry->reason = "token revoked";
+    entry->refused_id = claims->jti;
     return entry;
   }
   if (!state->client_exists || state->client_id != claims->client_id) {
@@ -264,16 +266,25 @@ VerifyOutcome Verifier::verify(std::string_view token, const ScopeSet& required,
     }
   }
 
-  if (!entry->valid) return invalid(entry->reason);
+  if (!entry->valid) {
+    VerifyOutcome out = invalid(entry->reason);
+    out.refused_id = entry->refused_id;
+    return out;
+  }
   const int64_t now = clock_.now();
   const int64_t leeway = entry->is_jwt ? JwtVerifyOptions{}.leeway : 0;  // as the signature check allowed
+  const auto refused = [&entry](std::string why) {
+    VerifyOutcome o = invalid(std::move(why));
+    o.refused_id = entry->identity->token_id;
+    return o;
+  };
   if (entry->identity->expires_at && *entry->identity->expires_at + leeway <= now)
-    return invalid(entry->is_jwt ? "token expired" : "key expired");
+    return refused(entry->is_jwt ? "token expired" : "key expired");
   if (entry->is_jwt) {
     // RFC 8707 / RFC 9068 §4: the token must be meant for this resource.
     std::string_view protected_resource = resource.empty() ? std::string_view(config_.resources.front().uri) : resource;
     if (std::find(entry->audience.begin(), entry->audience.end(), protected_resource) == entry->audience.end())
-      return invalid("token is for another audience");
+      return refused("token is for another audience");
   }
   note_use(*entry, now);
 

@@ -54,6 +54,7 @@ struct VerifyOutcome {
   std::string error_description;  // for WWW-Authenticate; safe to send
   ScopeSet required;              // the scopes the request needed
   std::shared_ptr<const Identity> identity;  // set when the token itself was valid
+  std::string refused_id;  // a genuine key or token refused (revoked, expired): its id, for the audit
 };
 
 class Verifier {
@@ -83,6 +84,9 @@ class Verifier {
   struct CachedKey {
     bool valid = false;
     std::string reason;  // when !valid
+    // When !valid but the credential is genuine (ours, hash or signature
+    // checked): its key id or jti, for the audit row of the refusal.
+    std::string refused_id;
     std::shared_ptr<const Identity> identity;
     std::vector<std::string> audience;  // JWTs only
     bool is_jwt = false;

@@ -81,6 +81,8 @@ struct GatewayHandler {
         e.subject = d.identity->subject;
         e.key_id = d.identity->token_id;
         e.client_id = d.identity->client;
+      } else {
+        e.key_id = d.refused_id;  // a revoked or expired key is still named
       }
       e.api_path = d.path;
       e.status = d.status;

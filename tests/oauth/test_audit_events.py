@@ -72,6 +72,17 @@ def test_an_unregistered_redirect_uri_at_authorize_is_audited_with_the_uri(daemo
     assert refused[0]["detail"] == "redirect_uri=" + wrong, refused
 
 
+def test_refusals_of_a_revoked_key_keep_its_key_id_in_the_audit_row(daemon):
+    """Issue 14 item 5: the operator who revoked a key can see who still
+    sends it; a made-up key names no key."""
+    created = daemon.cli("key", "create", "--service", "old-gpt")
+    assert daemon.verify(created["key"]).status_code == 200
+    daemon.cli("key", "revoke", created["key_id"])
+    assert poll(lambda: daemon.verify(created["key"]).status_code == 401)
+    refused = wait_for(daemon, "verify_failed", "key revoked")
+    assert {e["key_id"] for e in refused} == {created["key_id"]}, refused
+
+
 def test_throttled_client_authentication_is_audited(daemon, client):
     for _ in range(10):
         r = daemon.token({"grant_type": "client_credentials"}, auth=(client.client_id, "wrong secret"))
