@@ -130,6 +130,23 @@ Status set_string(std::string& field, const picojson::value& v, const std::strin
   return ok_status();
 }
 
+// A whole number in [low, high], as a JSON number or a string of digits
+// (environment variables and flags are strings).
+Status set_integer(int& field, const picojson::value& v, const std::string& key, int low, int high) {
+  const std::string allowed = "an integer from " + std::to_string(low) + " to " + std::to_string(high);
+  double x = 0;
+  if (v.is<double>()) {
+    x = v.get<double>();
+  } else if (v.is<std::string>()) {
+    const auto& s = v.get<std::string>();
+    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos) return bad(key, allowed);
+    x = std::stod(s);
+  }
+  if (!(x >= low && x <= high) || x != static_cast<int>(x)) return bad(key, allowed);
+  field = static_cast<int>(x);
+  return ok_status();
+}
+
 const std::vector<KeySpec>& specs() {
   static const std::vector<KeySpec> all = {
       {"listen", Kind::String, "HOST:PORT, e.g. 127.0.0.1:7070 or [::1]:7070",
@@ -303,32 +320,10 @@ const std::vector<KeySpec>& specs() {
          return set_string(c.extra_ca_file, v, "extra_ca_file", "a path to a PEM bundle");
        }},
       {"worker_threads", Kind::Integer, "an integer from 16 to 4096",
-       [](Config& c, const picojson::value& v) -> Status {
-         double x = 0;
-         if (v.is<double>()) x = v.get<double>();
-         else if (v.is<std::string>()) {
-           const auto& s = v.get<std::string>();
-           if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos)
-             return bad("worker_threads", "an integer from 16 to 4096");
-           x = std::stod(s);
-         }
-         if (x < 16 || x > 4096 || x != static_cast<int>(x)) return bad("worker_threads", "an integer from 16 to 4096");
-         c.worker_threads = static_cast<int>(x);
-         return ok_status();
-       }},
+       [](Config& c, const picojson::value& v) { return set_integer(c.worker_threads, v, "worker_threads", 16, 4096); }},
       {"password_min_length", Kind::Integer, "an integer from 8 to 1024",
-       [](Config& c, const picojson::value& v) -> Status {
-         double x = 0;
-         if (v.is<double>()) x = v.get<double>();
-         else if (v.is<std::string>()) {
-           const auto& s = v.get<std::string>();
-           if (s.empty() || s.size() > 4 || s.find_first_not_of("0123456789") != std::string::npos)
-             return bad("password_min_length", "an integer from 8 to 1024");
-           x = std::stod(s);
-         }
-         if (x < 8 || x > 1024 || x != static_cast<int>(x)) return bad("password_min_length", "an integer from 8 to 1024");
-         c.password_min_length = static_cast<int>(x);
-         return ok_status();
+       [](Config& c, const picojson::value& v) {
+         return set_integer(c.password_min_length, v, "password_min_length", 8, 1024);
        }},
   };
   return all;
