@@ -203,8 +203,8 @@ HeadRefusal head_refusal(std::string_view head) {
     size_t end = head.find("\r\n", pos);
     if (end == std::string_view::npos) {
       // What has come of the line, and its CRLF to come (only the LF when
-      // the CR has come: found by fuzz_head_splitter, a line of exactly 8 KiB
-      // was refused when a read ended between its CR and LF).
+      // the CR has come: a line of exactly 8 KiB was refused when a read
+      // ended between its CR and LF, against fuzz_head_splitter's property).
       const size_t line = head.size() - pos + (head.back() == '\r' ? 1 : 2);
       if (line > kMaxLineBytes) return {431, "a header line longer than 8 KiB"};
       break;  // not all here yet

@@ -256,7 +256,7 @@ TEST_CASE("a request line over 8 KiB is 414, a header line over 8 KiB or 101 fie
   CHECK(head_refusal("GET /" + std::string(8177, 'a') + " HTTP/1.1\r\n").status == 414);  // 8,193 with CRLF
   CHECK(head_refusal("GET /" + std::string(8176, 'a') + " HTTP/1.1\r\n").status == 0);
   // A line of exactly 8 KiB with its CRLF, cut by a read between CR and LF,
-  // is not refused before its LF comes (fuzz_head_splitter).
+  // is not refused before its LF comes (fuzz_head_splitter's property).
   const std::string at_limit = "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(8187, 'v');
   CHECK(head_refusal(at_limit + "\r").status == 0);
   CHECK(head_refusal(at_limit + "\r\n\r\n").status == 0);
