@@ -123,7 +123,7 @@ int serve(Invocation& inv) {
     // any installation is opened.
     Config probe;
     probe.listen = inv.get("listen");
-    if (probe.listen_host().empty() || probe.listen_port() <= 0)
+    if (!probe.listen_is_host_port())
       return usage_error(inv, "--listen takes HOST:PORT, e.g. 127.0.0.1:7070 or [::1]:7070, not \"" + probe.listen +
                                   "\"");
     flags["listen"] = inv.get("listen");

@@ -155,7 +155,7 @@ const std::vector<KeySpec>& specs() {
          if (auto st = set_string(s, v, "listen", "HOST:PORT"); !st) return st;
          Config probe;
          probe.listen = s;
-         if (probe.listen_host().empty() || probe.listen_port() <= 0)
+         if (!probe.listen_is_host_port())
            return bad("listen", "HOST:PORT, e.g. 127.0.0.1:7070 or [::1]:7070", "\"" + s + "\" is not HOST:PORT");
          c.listen = s;
          return ok_status();

@@ -59,6 +59,8 @@ struct Config {
   // Host and port split out of `listen`.
   std::string listen_host() const;
   int listen_port() const;
+  // Whether `listen` is HOST:PORT (the config key and `serve --listen`).
+  bool listen_is_host_port() const { return !listen_host().empty() && listen_port() > 0; }
 };
 
 // Where the inputs come from; main fills it from the process, tests directly.

@@ -4,7 +4,7 @@
 
 namespace plugauth::http {
 
-bool served_on_loop(std::string_view head) {
+bool served_on_loop(std::string_view head, const BodyFraming& body) {
   const size_t line_end = head.find("\r\n");
   const std::string_view line = head.substr(0, line_end);
   const size_t sp1 = line.find(' ');
@@ -13,7 +13,6 @@ bool served_on_loop(std::string_view head) {
   if (sp2 == std::string_view::npos) return false;
   const std::string_view target = line.substr(sp1 + 1, sp2 - sp1 - 1);
   if (target.substr(0, target.find('?')) != "/verify") return false;
-  const BodyFraming body = body_framing(head);
   return !body.chunked && body.length == 0 && !body.expect;
 }
 
@@ -45,7 +44,8 @@ Framing RequestFramer::next(std::string_view in) {
     return out;
   }
   out.head_end = head.size();
-  if (served_on_loop(head)) {
+  const BodyFraming body = body_framing(head);
+  if (served_on_loop(head, body)) {
     out.kind = Framing::Kind::Request;
     out.request_end = head.size();
     out.on_loop = true;
@@ -53,7 +53,6 @@ Framing RequestFramer::next(std::string_view in) {
   }
   // The whole request, body included, arrives on the loop, so a worker
   // never waits for a client.
-  const BodyFraming body = body_framing(head);
   if (body.chunked) {
     out.kind = Framing::Kind::Refuse;
     out.refusal = {411, "a request body needs a Content-Length"};

@@ -23,7 +23,8 @@ namespace plugauth::http {
 // Whether a complete request head (ending in CRLF CRLF) is one the loop
 // thread serves itself: /verify, no body, nothing that asks for an interim
 // response. Everything else goes to a worker, where httplib decides it.
-bool served_on_loop(std::string_view head);
+// `body`: body_framing(head).
+bool served_on_loop(std::string_view head, const BodyFraming& body);
 
 struct Framing {
   enum class Kind {
@@ -35,7 +36,7 @@ struct Framing {
   HeadRefusal refusal;     // Refuse
   size_t head_end = 0;     // Request, or NeedMore with the head whole: the head with its CRLF CRLF
   size_t request_end = 0;  // Request: head_end + the body's Content-Length
-  bool on_loop = false;    // Request: served_on_loop(head)
+  bool on_loop = false;    // Request: served_on_loop(head, its framing)
   bool expects_continue = false;  // NeedMore with the head whole: Expect: 100-continue
 };
 
