@@ -1,5 +1,7 @@
 #include "auth/authorize.h"
 
+#include <string_view>
+
 #include "auth/access_tokens.h"
 #include "auth/base64url.h"
 #include "auth/client_metadata.h"
@@ -73,9 +75,22 @@ Result<AuthorizationRequest, AuthorizeError> validate_authorization_request(
     if (!redirect_uri_allowed(client->redirect_uris, redirect_uri)) {
       // An operator fixing a client's callbacks needs the URI it really sent
       // (a GPT's callback id changes when the GPT is recreated): it is in
-      // the audit row, cut to 256 bytes (the audit writer escapes it).
+      // the audit row, its first 256 bytes, every byte outside printable
+      // ASCII percent-encoded (so the row is always valid UTF-8 for
+      // `plugauth audit --json`: attacker review).
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      std::string shown = "redirect_uri=";
+      for (unsigned char c : std::string_view(redirect_uri).substr(0, 256)) {
+        if (c > 0x20 && c < 0x7f) {
+          shown += static_cast<char>(c);
+        } else {
+          shown += '%';
+          shown += kHex[c >> 4];
+          shown += kHex[c & 15];
+        }
+      }
       ctx.audit.push({ctx.clock.now(), "redirect_uri_refused", "", client->client_id, "", "/authorize", 400,
-                      client_ip, "redirect_uri=" + redirect_uri.substr(0, 256)});
+                      client_ip, std::move(shown)});
       return page_error(kInvalidRequest.with("redirect_uri is not registered for this client"));
     }
     r.redirect_uri = redirect_uri;

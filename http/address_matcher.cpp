@@ -59,25 +59,34 @@ bool AddressMatcher::contains(const std::string& address) const {
 std::optional<std::string> client_address(const std::string& peer, const std::vector<std::string_view>& forwarded_for,
                                           const AddressMatcher& trusted) {
   if (!trusted.contains(peer)) return peer;
-  std::vector<std::string> entries;
+  std::vector<std::string_view> entries;
   for (std::string_view value : forwarded_for) {
     while (true) {
       const size_t comma = value.find(',');
       std::string_view entry = value.substr(0, comma);
       while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
       while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
-      bool v6 = false;
-      std::array<unsigned char, 16> bytes{};
-      if (entry.empty() || entry.size() > 45 || !parse_address(std::string(entry), v6, bytes)) return std::nullopt;
-      entries.emplace_back(entry);
+      entries.push_back(entry);
       if (comma == std::string_view::npos) break;
       value.remove_prefix(comma + 1);
     }
   }
   if (entries.empty()) return peer;
-  for (auto it = entries.rbegin(); it != entries.rend(); ++it)
-    if (!trusted.contains(*it)) return *it;
-  return entries.front();
+  // From the right: trusted proxies are passed over; the first other entry
+  // is the client. Only entries up to it are read (those were written by
+  // proxies we trust); what the client wrote to its left never decides
+  // anything, so "junk, 9.9.9.9" is 9.9.9.9, not an unknown client that
+  // would fall back to the proxy's address (attacker review).
+  const auto readable = [](std::string_view entry) {
+    bool v6 = false;
+    std::array<unsigned char, 16> bytes{};
+    return !entry.empty() && entry.size() <= 45 && parse_address(std::string(entry), v6, bytes);
+  };
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+    if (!readable(*it)) return std::nullopt;
+    if (!trusted.contains(std::string(*it))) return std::string(*it);
+  }
+  return std::string(entries.front());
 }
 
 }  // namespace plugauth

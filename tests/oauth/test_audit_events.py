@@ -70,6 +70,13 @@ def test_an_unregistered_redirect_uri_at_authorize_is_audited_with_the_uri(daemo
     assert refused[0]["client_id"] == client.client_id, refused
     assert refused[0]["client_ip"] == "127.0.0.1", refused
     assert refused[0]["detail"] == "redirect_uri=" + wrong, refused
+    # Bytes that are not printable ASCII are percent-encoded: the row stays
+    # valid UTF-8 however the URI was cut (attacker review).
+    odd = "https://e.example/" + "A" * 237 + "\u20ac\xff"
+    requests.get(daemon.url("/authorize"), params={"client_id": client.client_id, "redirect_uri": odd,
+                                                  "response_type": "code"}, allow_redirects=False, timeout=10)
+    odd_row = wait_for(daemon, "redirect_uri_refused", "AAAA")
+    assert odd_row[0]["detail"] == "redirect_uri=https://e.example/" + "A" * 237 + "%E2", odd_row
 
 
 def test_refusals_of_a_revoked_key_keep_its_key_id_in_the_audit_row(daemon):

@@ -284,6 +284,19 @@ TEST_CASE("an X-Forwarded-For entry that is not an address leaves the client unk
   CHECK_FALSE(client_address("127.0.0.1", {"203.0.113.9,"}, trusted));
   CHECK_FALSE(client_address("127.0.0.1", {"[2001:db8::1]"}, trusted));
   CHECK_FALSE(client_address("127.0.0.1", {""}, trusted));
+  CHECK_FALSE(client_address("127.0.0.1", {"203.0.113.9, junk"}, trusted));        // right of the client
+  CHECK_FALSE(client_address("127.0.0.1", {"203.0.113.9, junk, 127.0.0.2"}, trusted));
+}
+
+TEST_CASE("what a client writes left of its own entry never decides its address (no fallback to the proxy)") {
+  // Attacker review: "junk, 9.9.9.9" made the whole chain unknown, and the
+  // callers fell back to the proxy's address, so a client escaped its own
+  // throttle window and the audit log lost its address.
+  const AddressMatcher trusted({"127.0.0.0/8"});
+  CHECK(client_address("127.0.0.1", {"junk, 9.9.9.9"}, trusted) == "9.9.9.9");
+  CHECK(client_address("127.0.0.1", {"1.2.3.4:5, 9.9.9.9"}, trusted) == "9.9.9.9");
+  CHECK(client_address("127.0.0.1", {"", "9.9.9.9"}, trusted) == "9.9.9.9");
+  CHECK(client_address("127.0.0.1", {"[2001:db8::1], 9.9.9.9, 127.0.0.2"}, trusted) == "9.9.9.9");
 }
 
 // --- the decision ------------------------------------------------------------
