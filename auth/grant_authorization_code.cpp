@@ -2,6 +2,7 @@
 #include "auth/grant_authorization_code.h"
 
 #include "auth/access_tokens.h"
+#include "auth/clients.h"
 #include "auth/token_endpoint.h"
 
 namespace plugauth {
@@ -98,6 +99,13 @@ CodeGrantDecision check_authorization_code(const store::AuthorizationCodeRecord&
   // RFC 6749 §4.1.2: a code used twice by its own client revokes every
   // token issued from it — the first use may have been an attacker's.
   if (code.used_at) return {kInvalidGrant.with("code already used; tokens issued from it are revoked"), true};
+  // A code ends with the redirect URI it was sent to: an operator who
+  // removed that URI (`client update --remove-redirect-uri`, a wrong or
+  // someone else's callback) ends the codes already delivered there. A code
+  // whose request named no redirect_uri went to the client's only URI then,
+  // which another check would have to remember; codes live a minute.
+  if (!code.redirect_uri.empty() && !redirect_uri_allowed(client.redirect_uris, code.redirect_uri))
+    return {kInvalidGrant.with("the code's redirect_uri is no longer registered for this client"), false};
   if (code.expires_at <= now) return {kInvalidGrant.with("code expired"), false};
   return {};
 }

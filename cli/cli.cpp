@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 namespace plugauth::cli {
 namespace {
@@ -140,13 +141,21 @@ int Cli::run(const std::vector<std::string>& argv, Invocation inv) const {
   }
 
   inv.words = spec->words;
+  // "--expires 90 days": the word after a duration, which makes a stray
+  // argument; the arity error then shows the forms a duration takes.
+  std::string split_duration;
+  const OptionSpec* last_value_of = nullptr;
   for (size_t i = used; i < argv.size(); ++i) {
     const std::string& a = argv[i];
+    const OptionSpec* value_before = std::exchange(last_value_of, nullptr);
     if (a.size() < 2 || a[0] != '-' || a == "--") {
       if (a == "--") {  // everything after is positional
         inv.args.insert(inv.args.end(), argv.begin() + static_cast<long>(i) + 1, argv.end());
         break;
       }
+      if (value_before != nullptr && value_before->value_name == "DURATION" && split_duration.empty())
+        split_duration = "--" + value_before->name + " takes one word: whole seconds or a number with s, m, h or d "
+                         "(90d, 12h, 30m, 3600); \"" + inv.options[value_before->name].back() + " " + a + "\" is two";
       inv.args.push_back(a);
       continue;
     }
@@ -165,9 +174,11 @@ int Cli::run(const std::vector<std::string>& argv, Invocation inv) const {
       if (inline_value) return usage_error(inv, "--" + name + " takes no value");
     } else if (inline_value) {
       value = *inline_value;
+      last_value_of = opt;
     } else {
       if (i + 1 >= argv.size()) return usage_error(inv, "--" + name + " needs a value (" + opt->value_name + ")");
       value = argv[++i];
+      last_value_of = opt;
     }
     if (inv.options.count(name) && !opt->repeatable)
       return usage_error(inv, "--" + name + " given more than once");
@@ -177,6 +188,7 @@ int Cli::run(const std::vector<std::string>& argv, Invocation inv) const {
   inv.data_flag = inv.get("data");
   inv.config_flag = inv.get("config");
   if (inv.has("data") && inv.data_flag.empty()) return usage_error(inv, "--data needs a directory");
+  if (inv.args.size() > spec->max_args && !split_duration.empty()) return usage_error(inv, split_duration);
   if (inv.args.size() < spec->min_args || inv.args.size() > spec->max_args) {
     std::string expected = spec->args_usage.empty() ? "no arguments" : spec->args_usage;
     return usage_error(inv, "`plugauth " + join(spec->words) + "` takes " + expected + "; got " +

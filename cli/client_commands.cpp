@@ -207,37 +207,75 @@ int client_set_scope(Invocation& inv) {
   });
 }
 
-// Adds redirect URIs, named or by preset, to a client an operator created
-// (one that registered itself or is a metadata document changes only there).
+// An operator's edit of a client it created: its name, and redirect URIs
+// added or removed, named or by preset (a client that registered itself or
+// is a metadata document changes only there). Codes already sent to a
+// removed URI end with it (check_authorization_code).
 int client_update(Invocation& inv) {
-  auto named = redirect_uris_of(inv, "add-");
-  if (!named) return usage_error(inv, named.error().message);
-  const std::vector<std::string>& added = *named;
-  if (added.empty())
-    return usage_error(inv, "client update needs --add-redirect-uri, --add-chatgpt-callback or --add-connector");
+  auto added = redirect_uris_of(inv, "add-");
+  if (!added) return usage_error(inv, added.error().message);
+  // What to remove is matched exactly, so it needs no check but its presets.
+  std::vector<std::string> removed = inv.all("remove-redirect-uri");
+  for (const auto& id : inv.all("remove-chatgpt-callback")) {
+    if (!valid_name(id)) return usage_error(inv, "--remove-chatgpt-callback takes a GPT or plugin id such as g-abc123");
+    for (const auto& u : chatgpt_callback_uris(id)) removed.push_back(u);
+  }
+  for (const auto& connector : inv.all("remove-connector")) {
+    auto preset = connector_callback_uris(connector);
+    if (preset.empty()) return usage_error(inv, "--remove-connector takes chatgpt or claude");
+    removed.insert(removed.end(), preset.begin(), preset.end());
+  }
+  for (const auto& u : removed)
+    if (std::find(added->begin(), added->end(), u) != added->end())
+      return usage_error(inv, "\"" + u + "\" is both added and removed");
+  const bool renames = inv.has("name");
+  const std::string name = inv.get("name");
+  if (renames && (name.empty() || name.size() > 128)) return usage_error(inv, "--name takes 1–128 characters");
+  if (renames && !is_plain_text(name))
+    return usage_error(inv, "--name may not contain control characters or bidirectional overrides");
+  if (added->empty() && removed.empty() && !renames)
+    return usage_error(inv,
+                       "client update needs --name, --add-… or --remove-redirect-uri, --remove-chatgpt-callback, "
+                       "--remove-connector");
   return with_app(inv, [&](App& app) {
     auto client = app.store->find_client(inv.args[0]);
     if (!client) return fail(inv, "no client \"" + inv.args[0] + "\"");
     if (client->registration != "cli")
-      return fail(inv, "client " + client->client_id + " registered itself; its redirect URIs are its own");
-    std::vector<std::string> uris = client->redirect_uris;
-    for (auto& u : added)
+      return fail(inv, "client " + client->client_id + " registered itself; its name and redirect URIs are its own");
+    std::vector<std::string> uris;
+    for (const auto& u : client->redirect_uris)
+      if (std::find(removed.begin(), removed.end(), u) == removed.end()) uris.push_back(u);
+    // A URI to remove that the client does not have is a typo the operator
+    // must hear about: the wrong callback would stay.
+    for (const auto& u : removed)
+      if (std::find(client->redirect_uris.begin(), client->redirect_uris.end(), u) == client->redirect_uris.end())
+        return fail(inv, "client " + client->client_id + " has no redirect URI \"" + u + "\" (nothing changed)");
+    for (const auto& u : *added)
       if (std::find(uris.begin(), uris.end(), u) == uris.end()) uris.push_back(u);
     if (uris.size() > 20) return usage_error(inv, "a client has at most 20 redirect URIs");
-    if (!app.store->set_client_redirect_uris(client->client_id, uris))
-      return fail(inv, "no client \"" + inv.args[0] + "\"");
+    const bool code_flow = parse_scopes(client->grant_types).count("authorization_code") > 0;
+    if (code_flow && uris.empty())
+      return fail(inv, "client " + client->client_id +
+                           " would have no redirect URI left (add the right one in the same command)");
+    const std::string new_name = renames ? name : client->name;
+    if (!app.store->update_client(client->client_id, new_name, client->redirect_uris, uris))
+      return fail(inv, "client " + client->client_id + " changed or was removed meanwhile; nothing changed, run it again");
     std::string list;
     for (const auto& u : uris) list += (list.empty() ? "" : " ") + u;
-    app.store->append_audit_events(
-        {{app.clock.now(), "client_updated", "", client->client_id, "", "", 0, "cli", "redirect_uris=" + list}});
+    app.store->append_audit_events({{app.clock.now(), "client_updated", "", client->client_id, "", "", 0, "cli",
+                                     (renames ? "name=" + new_name + " " : std::string()) + "redirect_uris=" + list}});
     picojson::object o;
     o["client_id"] = picojson::value(client->client_id);
+    o["name"] = picojson::value(new_name);
     picojson::array a;
     for (const auto& u : uris) a.emplace_back(u);
     o["redirect_uris"] = picojson::value(a);
-    if (inv.json) print_json(inv, picojson::value(o));
-    else
+    if (inv.json) {
+      print_json(inv, picojson::value(o));
+    } else {
+      *inv.out << "client_id:     " << client->client_id << "\nname:          " << new_name << "\n";
       for (const auto& u : uris) *inv.out << "redirect_uri:  " << u << "\n";
+    }
     return kExitOk;
   });
 }
@@ -382,10 +420,16 @@ void register_client_commands(Cli& cli) {
              "also let the client act for itself (needs --scope; then --redirect-uri is optional)"},
             {"introspect", "", "a resource server: may introspect every token (then --redirect-uri is optional)"}},
            0, 0, client_add});
-  cli.add({{"client", "update"}, "ID", "add redirect URIs to a client you created",
-           {{"add-redirect-uri", "URI", "an exact redirect URI (repeatable)", true},
+  cli.add({{"client", "update"}, "ID", "rename a client you created, add or remove its redirect URIs",
+           {{"name", "NAME", "the name the consent page shows"},
+            {"add-redirect-uri", "URI", "an exact redirect URI (repeatable)", true},
             {"add-chatgpt-callback", "ID", "ChatGPT's two callback URIs for this GPT/plugin id (repeatable)", true},
-            {"add-connector", "chatgpt|claude", "the callbacks of ChatGPT apps or Claude (repeatable)", true}},
+            {"add-connector", "chatgpt|claude", "the callbacks of ChatGPT apps or Claude (repeatable)", true},
+            {"remove-redirect-uri", "URI",
+             "a redirect URI to remove; codes already sent there stop working (repeatable)", true},
+            {"remove-chatgpt-callback", "ID", "remove ChatGPT's two callback URIs for this id (repeatable)", true},
+            {"remove-connector", "chatgpt|claude", "remove the callbacks of ChatGPT apps or Claude (repeatable)",
+             true}},
            1, 1, client_update});
   cli.add({{"client", "list"}, "", "list OAuth clients", {}, 0, 0, client_list});
   cli.add({{"client", "show"}, "ID", "show one client", {}, 1, 1, client_show});

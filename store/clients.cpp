@@ -114,12 +114,16 @@ bool Store::set_client_scope(const std::string& client_id, const std::optional<s
   });
 }
 
-bool Store::set_client_redirect_uris(const std::string& client_id, const std::vector<std::string>& uris) {
-  return with_db("set_client_redirect_uris", [&](SQLite::Database& db) {
+bool Store::update_client(const std::string& client_id, const std::string& name, const std::vector<std::string>& before,
+                          const std::vector<std::string>& after) {
+  return with_db("update_client", [&](SQLite::Database& db) {
     SQLite::Statement st(db,
-                         "UPDATE clients SET redirect_uris = ?, updated_at = strftime('%s','now') WHERE client_id = ?");
-    st.bind(1, uris_to_json(uris));
-    st.bind(2, client_id);
+                         "UPDATE clients SET name = ?, redirect_uris = ?, updated_at = strftime('%s','now')"
+                         " WHERE client_id = ? AND redirect_uris = ?");
+    st.bind(1, name);
+    st.bind(2, uris_to_json(after));
+    st.bind(3, client_id);
+    st.bind(4, uris_to_json(before));
     return st.exec() == 1;
   });
 }

@@ -330,7 +330,11 @@ class Store {
   // Removes the client and every grant and token issued to it.
   bool remove_client(const std::string& client_id);
   bool set_client_scope(const std::string& client_id, const std::optional<std::string>& scope);
-  bool set_client_redirect_uris(const std::string& client_id, const std::vector<std::string>& uris);
+  // An operator's edit of a client's name and redirect URIs, made only if
+  // the URIs are still `before` (two edits at once: the later one fails,
+  // instead of one silently undoing the other).
+  bool update_client(const std::string& client_id, const std::string& name, const std::vector<std::string>& before,
+                     const std::vector<std::string>& after);
   bool set_client_secret(const std::string& client_id, const std::string& secret_hash);
   // Inserts a metadata-document client, or refreshes its name, redirect URIs,
   // scope and document if it is known (grants issued to it stay).

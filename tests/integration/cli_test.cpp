@@ -162,6 +162,65 @@ TEST_CASE("key list marks a key whose expiry has passed as EXPIRED (text) and ex
   for (const auto& k : now.get("keys").get<picojson::array>()) CHECK_FALSE(k.get("expired").get<bool>());
 }
 
+TEST_CASE("key create --expires 90 days is a usage error (exit 2) that shows the forms a duration takes") {
+  Workspace ws;
+  for (std::vector<std::string> argv : {std::vector<std::string>{"key", "create", "--service", "s", "--expires", "90", "days"},
+                                        {"key", "create", "--service", "s", "--expires=90", "days"},
+                                        {"registration-token", "create", "--expires", "7", "days"}}) {
+    auto r = ws.run(argv);
+    INFO(describe(r));
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Catch::Contains("--expires takes one word") && Catch::Contains("90d, 12h, 30m, 3600"));
+  }
+  auto one_word = ws.run({"key", "create", "--service", "s", "--expires", "90 days"});
+  CHECK(one_word.exit_code == 2);
+  CHECK_THAT(one_word.err, Catch::Contains("a number with s, m, h or d"));
+  auto listed = require_one_json(ws.run({"key", "list", "--json"}));
+  CHECK(listed.get("keys").get<picojson::array>().empty());  // nothing was made
+}
+
+TEST_CASE("client update removes a redirect URI or ChatGPT's callbacks, renames, and refuses what would break") {
+  Workspace ws;
+  auto added = require_one_json(ws.run({"client", "add", "--name", "GPT", "--chatgpt-callback", "g-wrong",
+                                        "--redirect-uri", "https://app.example/cb", "--json"}));
+  const std::string id = added.get("client_id").get<std::string>();
+  REQUIRE(added.get("redirect_uris").get<picojson::array>().size() == 3);
+  // The wrong GPT's callbacks go and the right one's come, in one command.
+  auto moved = require_one_json(ws.run({"client", "update", id, "--remove-chatgpt-callback", "g-wrong",
+                                        "--add-chatgpt-callback", "g-right", "--name", "My GPT", "--json"}));
+  CHECK(moved.get("name").get<std::string>() == "My GPT");
+  std::vector<std::string> uris;
+  for (const auto& u : moved.get("redirect_uris").get<picojson::array>()) uris.push_back(u.get<std::string>());
+  CHECK(uris == std::vector<std::string>{"https://app.example/cb", "https://chat.openai.com/aip/g-right/oauth/callback",
+                                         "https://chatgpt.com/aip/g-right/oauth/callback"});
+  auto shown = require_one_json(ws.run({"client", "show", id, "--json"}));
+  CHECK(shown.get("redirect_uris").serialize() == moved.get("redirect_uris").serialize());
+  CHECK(shown.get("name").get<std::string>() == "My GPT");
+  // A URI it does not have is an error that changes nothing (a typo would
+  // leave the wrong callback in place).
+  auto typo = ws.run({"client", "update", id, "--remove-redirect-uri", "https://app.example/cb/"});
+  INFO(describe(typo));
+  CHECK(typo.exit_code == 1);
+  CHECK_THAT(typo.err, Catch::Contains("has no redirect URI") && Catch::Contains("nothing changed"));
+  // Removing every URI of a code-flow client would leave it unusable.
+  auto last = ws.run({"client", "update", id, "--remove-redirect-uri", "https://app.example/cb",
+                      "--remove-chatgpt-callback", "g-right"});
+  CHECK(last.exit_code == 1);
+  CHECK_THAT(last.err, Catch::Contains("no redirect URI left"));
+  // Usage errors: nothing to do, a URI both added and removed, a bad name.
+  CHECK(ws.run({"client", "update", id}).exit_code == 2);
+  CHECK(ws.run({"client", "update", id, "--add-redirect-uri", "https://a.example/x", "--remove-redirect-uri",
+                "https://a.example/x"})
+            .exit_code == 2);
+  CHECK(ws.run({"client", "update", id, "--name", std::string("evil\x1b[2J")}).exit_code == 2);
+  CHECK(ws.run({"client", "update", id, "--remove-connector", "gemini"}).exit_code == 2);
+  auto after = require_one_json(ws.run({"client", "show", id, "--json"}));
+  CHECK(after.get("redirect_uris").serialize() == moved.get("redirect_uris").serialize());
+  // The audit row names the new list.
+  auto audit = ws.run({"audit", "--action", "client_updated"});
+  CHECK_THAT(audit.out, Catch::Contains("g-right"));
+}
+
 TEST_CASE("user add and user passwd refuse a password shorter than password_min_length characters") {
   Workspace ws;
   auto add = [&](const std::string& name, const std::string& password) {

@@ -232,6 +232,28 @@ def test_client_update_adds_the_connector_callbacks_to_a_client_you_created(mcp)
     assert theirs.returncode != 0 and "registered itself" in theirs.stderr, (theirs.stdout, theirs.stderr)
 
 
+def test_a_code_sent_to_a_redirect_uri_the_operator_then_removes_is_refused(mcp):
+    """The operator finds a wrong callback and removes it: a code already
+    delivered there ends with it (the token request is invalid_grant)."""
+    client = mcp.add_client("moving")
+    verifier, challenge = pkce_pair()
+    browser = Browser(mcp)
+    consent = browser.sign_in(mcp.authorize_url(client, scope="notes:read", challenge=challenge, resource=MCP))
+    location = browser.consent(consent)
+    assert location.status_code == 303, location.text
+    code = query_of(location.headers["Location"])["code"]
+    mcp.cli("client", "update", client.client_id, "--add-redirect-uri", "https://right.example/cb",
+            "--remove-redirect-uri", client.redirect_uri)
+    r = mcp.token({"grant_type": "authorization_code", "code": code, "redirect_uri": client.redirect_uri,
+                   "code_verifier": verifier, "resource": MCP}, auth=client.basic)
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
+    assert "no longer registered" in r.json()["error_description"]
+    # /authorize refuses the removed URI too, and names it in the audit log.
+    page = requests.get(mcp.authorize_url(client, scope="notes:read", challenge=challenge, resource=MCP),
+                        timeout=10, allow_redirects=False)
+    assert page.status_code == 400, page.text
+
+
 def test_a_refresh_that_asks_for_offline_access_of_a_grant_without_it_is_not_refused(mcp):
     """A grant made without offline_access (before the client asked, or before
     plugauth listed it) keeps refreshing when the client now names it: a

@@ -130,3 +130,25 @@ TEST_CASE("an unused code is redeemable only by its client, with its redirect_ur
   check_refused_changing_nothing(
       check_authorization_code(code, client("rightful-app", true), kRedirect, kVerifier, code.expires_at));
 }
+
+TEST_CASE("a code sent to a redirect URI the operator has since removed is invalid_grant (client update)") {
+  auto code = used_code();
+  code.used_at.reset();
+  auto moved = client("rightful-app", true);
+  moved.redirect_uris = {"https://app.example/new-callback"};
+  check_refused_changing_nothing(check_authorization_code(code, moved, kRedirect, kVerifier, kNow));
+  // The loopback rule (any port) still holds for a loopback URI that stays.
+  code.redirect_uri = "http://127.0.0.1:51234/cb";
+  moved.redirect_uris = {"http://127.0.0.1/cb"};
+  CHECK_FALSE(check_authorization_code(code, moved, code.redirect_uri, kVerifier, kNow).refusal.has_value());
+  moved.redirect_uris = {"http://127.0.0.1/other"};
+  check_refused_changing_nothing(check_authorization_code(code, moved, code.redirect_uri, kVerifier, kNow));
+}
+
+TEST_CASE("a used code replayed after its redirect URI was removed still revokes the grant (RFC 6749 4.1.2)") {
+  auto moved = client("rightful-app", true);
+  moved.redirect_uris = {"https://app.example/new-callback"};
+  const auto d = check_authorization_code(used_code(), moved, kRedirect, kVerifier, kNow);
+  REQUIRE(d.refusal.has_value());
+  CHECK(d.revoke_grant);
+}
