@@ -47,14 +47,16 @@ SigningKeyPolicy served_signing_policy(store::Store& store, const SigningKeys& k
   return p;
 }
 
-void record_served_signing_policy(store::Store& store, const Config& config, int64_t now) {
+void record_served_settings(store::Store& store, const Config& config, int64_t now) {
+  store.set_served_setting("issuer", config.issuer, now);
   store.set_served_setting("token_alg", config.token_alg, now);
   store.set_served_setting("access_token_ttl", std::to_string(config.access_token_ttl), now);
 }
 
 std::string database_path(const Config& config) { return config.data + "/plugauth.db"; }
 
-Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags) {
+Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags,
+                                      DataDirectory data_directory) {
   if (!crypto_init()) return make_error("libsodium failed to initialise");
   auto app = std::make_unique<App>();
   if (auto it = inv.env.find("PLUGAUTH_TEST_CLOCK_OFFSET_FILE"); it != inv.env.end() && !it->second.empty())
@@ -65,6 +67,14 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   const std::string& data = app->config.data;
 
   std::error_code ec;
+  if (!std::filesystem::exists(data, ec) && data_directory == DataDirectory::MustExist) {
+    if (!app->config.data_source.empty())
+      return make_error("no data directory " + data + " (named by " + app->config.data_source +
+                        "); `plugauth serve` creates it");
+    return make_error("no data directory: neither ./plugauth-data nor /var/lib/plugauth exists and no --data, "
+                      "$PLUGAUTH_DATA or $STATE_DIRECTORY names one. Run this where `plugauth serve` runs, or "
+                      "give --data DIR");
+  }
   if (!std::filesystem::exists(data, ec)) {
     std::filesystem::create_directories(data, ec);
     if (ec) return make_error("cannot create data directory " + data + ": " + ec.message());
@@ -104,6 +114,21 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   if (!db_existed) {
     app->notices.push_back("created database " + db_path + " (schema v" +
                            std::to_string(app->store->schema_version()) + ")");
+  }
+
+  // The issuer `serve` recorded, when this command's settings name none: a
+  // daemon started with --issuer is what manifest prints, verify accepts
+  // and a two-step sign-in link names. One that differs is said.
+  if (data_directory == DataDirectory::MustExist) {
+    if (auto served = app->store->served_setting("issuer"); served && *served != app->config.issuer) {
+      if (!app->config.issuer_named) {
+        app->config.issuer = *served;
+        if (!app->config.resources_named) app->config.resources.front().uri = *served;
+      } else {
+        app->notices.push_back("the issuer here is " + app->config.issuer + ", but the daemon serves " + *served +
+                               " (check --config, $PLUGAUTH_ISSUER or the config file's issuer)");
+      }
+    }
   }
 
   // Loaded, never changed here: only `serve` and `signing-key rotate`

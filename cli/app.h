@@ -1,8 +1,9 @@
 // What a command that touches the data directory opens: the configuration,
-// the master key, the database and the signing keys. Opening creates what is
-// missing (data directory 0700, master.key 0600, plugauth.db) so that
-// `plugauth serve` and every other command work on an empty machine. It
-// never creates or rotates a signing key: `serve` does (SPEC §4).
+// the master key, the database and the signing keys. Only `serve` creates a
+// data directory (0700); any other command without one fails naming where
+// it looked, instead of quietly starting an installation no daemon serves.
+// In an existing directory, opening creates a missing master.key (0600) and
+// plugauth.db. It never creates or rotates a signing key: `serve` does.
 #pragma once
 
 #include <map>
@@ -35,7 +36,9 @@ struct App {
 // Refuses a database whose file, -wal or -shm group or others may read or
 // write (SPEC §6), naming the chmod that fixes it, before SQLite opens it:
 // `serve` does not start on it, and no other command uses it either.
-Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags = {});
+enum class DataDirectory { MustExist, Create };
+Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags = {},
+                                      DataDirectory data_directory = DataDirectory::MustExist);
 
 // <data>/plugauth.db
 std::string database_path(const Config& config);
@@ -50,7 +53,8 @@ SigningKeyPolicy signing_policy(const Config& config);
 // and this command's lifetime), not this command's own config, which may
 // not be the daemon's.
 SigningKeyPolicy served_signing_policy(store::Store& store, const SigningKeys& keys, const Config& config);
-// serve: records what served_signing_policy() reads.
-void record_served_signing_policy(store::Store& store, const Config& config, int64_t now);
+// serve: records what served_signing_policy() reads, and the issuer it
+// serves (which open_app gives a command whose settings name none).
+void record_served_settings(store::Store& store, const Config& config, int64_t now);
 
 }  // namespace plugauth::cli

@@ -12,7 +12,9 @@ namespace {
 
 const std::vector<OptionSpec>& global_options() {
   static const std::vector<OptionSpec> all = {
-      {"data", "DIR", "data directory (default: $STATE_DIRECTORY, else ./plugauth-data)"},
+      {"data", "DIR",
+       "data directory (else $PLUGAUTH_DATA, $STATE_DIRECTORY, ./plugauth-data or /var/lib/plugauth, the first "
+       "that is set or exists)"},
       {"config", "FILE", "config file (default: <data>/plugauth.json)"},
       {"json", "", "print one JSON document on stdout"},
       {"help", "", "show this help"},

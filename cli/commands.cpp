@@ -157,6 +157,20 @@ int cmd_check(Invocation& inv) {
     if (!app) {
       checks.push_back({"open", false, app.error().message});
     } else {
+      // The issuer the command would use, which is the served one when the
+      // settings name none (open_app).
+      const auto served = (*app)->store->served_setting("issuer");
+      for (auto& c : checks) {
+        if (c.name != "issuer") continue;
+        if (served && *served != (*app)->config.issuer) {
+          c.ok = false;
+          c.detail = "the issuer here is " + (*app)->config.issuer + ", but the daemon serves " + *served;
+        } else if ((*app)->config.issuer != config->issuer) {
+          auto served_warnings = config_warnings((*app)->config);
+          c.ok = served_warnings.empty();
+          c.detail = c.ok ? (*app)->config.issuer + " (the one serve recorded)" : served_warnings[0];
+        }
+      }
       checks.push_back({"master key", true, (*app)->master_key_path + " (not readable by group or others)"});
       std::string integrity = (*app)->store->integrity_check();
       checks.push_back({"database", integrity == "ok",

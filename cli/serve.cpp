@@ -129,11 +129,11 @@ int serve(Invocation& inv) {
     flags["listen"] = inv.get("listen");
   }
   if (inv.has("issuer")) flags["issuer"] = inv.get("issuer");
-  auto opened = open_app(inv, flags);
+  auto opened = open_app(inv, flags, DataDirectory::Create);
   if (!opened) return fail(inv, opened.error().message);
   App& app = *opened.value();
   for (const auto& n : app.notices) log_info(n);
-  record_served_signing_policy(*app.store, app.config, app.clock.now());
+  record_served_settings(*app.store, app.config, app.clock.now());
   if (auto kid = app.signing_keys->ensure_current(); !kid) {
     return fail(inv, kid.error().message);
   } else if (!kid->empty()) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -406,9 +407,23 @@ Result<Config> load_config(const ConfigSources& sources) {
 
   // The file is found before it is read: --config, $PLUGAUTH_CONFIG, else
   // plugauth.json in the data directory named by flag, env or default.
-  std::string data = sources.flags.count("data") ? sources.flags.at("data") : env("PLUGAUTH_DATA");
-  if (data.empty()) data = env("STATE_DIRECTORY");
-  if (data.empty()) data = "./plugauth-data";
+  std::string data, data_source;
+  if (sources.flags.count("data")) {
+    data = sources.flags.at("data"), data_source = "--data";
+  } else if (!env("PLUGAUTH_DATA").empty()) {
+    data = env("PLUGAUTH_DATA"), data_source = "$PLUGAUTH_DATA";
+  } else if (!env("STATE_DIRECTORY").empty()) {
+    data = env("STATE_DIRECTORY"), data_source = "$STATE_DIRECTORY";
+  } else {
+    for (const auto& dir : sources.default_data_dirs) {
+      std::error_code ec;
+      if (std::filesystem::is_directory(dir, ec)) {
+        data = dir, data_source = dir + " (it exists)";
+        break;
+      }
+    }
+    if (data.empty() && !sources.default_data_dirs.empty()) data = sources.default_data_dirs.front();
+  }
   std::string file = sources.config_flag.empty() ? env("PLUGAUTH_CONFIG") : sources.config_flag;
   const bool file_required = !file.empty();
   if (file.empty()) file = data + "/plugauth.json";
@@ -443,7 +458,12 @@ Result<Config> load_config(const ConfigSources& sources) {
     if (auto st = apply(c, key, *v, "--" + key); !st) return st.error();
   }
 
+  // The flag and $PLUGAUTH_DATA were applied as config keys too; a "data"
+  // key in the config file names the directory only when neither is given.
   if (c.data.empty()) c.data = data;
+  c.data_source = c.data == data ? data_source : c.config_file;
+  c.issuer_named = !c.issuer.empty();
+  c.resources_named = !c.resources.empty();
   if (c.issuer.empty()) c.issuer = "http://" + c.listen;
   if (c.resources.empty()) c.resources.push_back(ResourceConfig{c.issuer, {}, {}});
   return c;

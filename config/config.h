@@ -28,7 +28,16 @@ struct ResourceConfig {
 struct Config {
   std::string listen = "127.0.0.1:7070";
   std::string issuer;  // default: http://<listen>
-  std::string data;    // default: $STATE_DIRECTORY, else ./plugauth-data
+  // Whether the file, environment or a flag named the issuer (else it is
+  // the default, which a command replaces by the one `serve` recorded) and
+  // the resources (else there is one, the issuer).
+  bool issuer_named = false;
+  bool resources_named = false;
+  // Which installation: --data, else $PLUGAUTH_DATA, else $STATE_DIRECTORY,
+  // else ./plugauth-data if it exists, else /var/lib/plugauth if it exists,
+  // else ./plugauth-data (which only `serve` creates).
+  std::string data;
+  std::string data_source;  // what named `data`: "--data", "$PLUGAUTH_DATA", …; empty: nothing did
   std::string config_file;  // the file that was read, empty if none
   int64_t access_token_ttl = 900;
   int64_t refresh_token_ttl = 30 * 86400;
@@ -68,6 +77,9 @@ struct ConfigSources {
   std::string config_flag;                   // --config
   std::map<std::string, std::string> flags;  // config key → value (e.g. "listen")
   std::map<std::string, std::string> env;    // the whole environment
+  // The data directories looked for, in order, when neither a flag nor the
+  // environment names one (tests give their own).
+  std::vector<std::string> default_data_dirs = {"./plugauth-data", "/var/lib/plugauth"};
 };
 
 Result<Config> load_config(const ConfigSources& sources);

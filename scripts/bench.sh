@@ -111,6 +111,7 @@ read -r PORT_PLUGAUTH PORT_HS256 PORT_NGINX PORT_NODE < <(lib free-ports 4)
 # token_alg HS256, serves the HS256 JWT. Each has a confidential client; the
 # first also a user for the authorization-code flow. The client_credentials
 # grant is opt-in and needs an explicit scope (SPEC §4).
+mkdir -m 700 "$TMP/data"  # only serve creates a data directory
 "$PLUGAUTH" key create --service openai --json --data "$TMP/data" >"$TMP/key.json" 2>"$TMP/key-create.log"
 KEY=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["key"])' "$TMP/key.json")
 BENCH_USER=bench

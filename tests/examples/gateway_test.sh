@@ -417,7 +417,7 @@ run_proxy() {
 # what `plugauth manifest --type …` prints (oauth: the shape the spec names).
 check_manifests() {
   local dir=$tmp/manifests scheme file
-  mkdir -m 700 "$dir"
+  mkdir -m 700 "$dir" "$dir/data"
   "$plugauth" verification-token set openai 0123456789abcdef0123456789abcdef --data "$dir/data" >/dev/null 2>&1 ||
     fail "ai-plugin: plugauth verification-token set works" "see $dir"
   for scheme in none service_http user_http oauth; do

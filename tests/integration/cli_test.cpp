@@ -2,6 +2,9 @@
 // status 0 ok / 1 failed / 2 usage error, `--help` on every command, and
 // `--json` printing exactly one JSON document on stdout.
 #include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
@@ -15,11 +18,15 @@ using namespace plugauth::testing;
 
 namespace {
 
-// A fresh temporary directory and `<it>/data` as the data directory, which
-// the command under test creates.
+// A data directory as `serve` leaves it before its first run: only `serve`
+// creates one (SPEC §4), so every other command needs it to exist.
 struct Workspace {
   TempDir dir;
   std::string data = dir.path() + "/data";
+  Workspace() {
+    std::filesystem::create_directory(data);
+    std::filesystem::permissions(data, std::filesystem::perms::owner_all);
+  }
 
   CommandResult run(std::vector<std::string> args, const std::map<std::string, std::string>& env = {},
                     const std::string& stdin_data = "") const {
@@ -28,6 +35,22 @@ struct Workspace {
     return run_plugauth(args, env, stdin_data);
   }
 };
+
+// plugauth in the working directory `cwd` with an environment of PATH only
+// (no --data, $PLUGAUTH_DATA or $STATE_DIRECTORY): its exit status and what
+// it wrote to stdout and stderr.
+CommandResult run_in(const std::string& cwd, const std::string& args) {
+  const std::string cmd =
+      "cd '" + cwd + "' && exec env -i PATH=/usr/bin:/bin '" + std::string(PLUGAUTH_BINARY) + "' " + args + " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  CommandResult r;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) r.out.append(buf, n);
+  const int status = ::pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
 
 std::string describe(const CommandResult& r) {
   return "exit " + std::to_string(r.exit_code) + "\nstdout: " + r.out + "\nstderr: " + r.err;
@@ -84,7 +107,7 @@ TEST_CASE("an unknown option is a usage error (exit 2) naming it") {
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--no-such-option"));
   // A usage error creates nothing.
-  CHECK_FALSE(std::filesystem::exists(ws.data));
+  CHECK(std::filesystem::is_empty(ws.data));
 }
 
 TEST_CASE("every command answers --help with exit 0 and its usage on stdout") {
@@ -104,7 +127,7 @@ TEST_CASE("every command answers --help with exit 0 and its usage on stdout") {
   CHECK_THAT(r.out, Catch::StartsWith("usage: plugauth " + words));
   CHECK_THAT(r.out, Catch::Contains("--data"));
   // Help never opens the data directory.
-  CHECK_FALSE(std::filesystem::exists(ws.data));
+  CHECK(std::filesystem::is_empty(ws.data));
 }
 
 TEST_CASE("plugauth --help lists the commands on stdout and exits 0") {
@@ -132,7 +155,7 @@ TEST_CASE("serve --listen without HOST:PORT is a usage error (exit 2) that opens
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.err, Catch::Contains("HOST:PORT"));
   }
-  CHECK_FALSE(std::filesystem::exists(ws.data));
+  CHECK(std::filesystem::is_empty(ws.data));
 }
 
 TEST_CASE("key list marks a key whose expiry has passed as EXPIRED (text) and expired: true (JSON)") {
@@ -160,6 +183,38 @@ TEST_CASE("key list marks a key whose expiry has passed as EXPIRED (text) and ex
   // Now, neither has.
   auto now = require_one_json(ws.run({"key", "list", "--json"}));
   for (const auto& k : now.get("keys").get<picojson::array>()) CHECK_FALSE(k.get("expired").get<bool>());
+}
+
+TEST_CASE("only serve creates a data directory, and another command without one fails naming where it looked") {
+  if (std::filesystem::exists("/var/lib/plugauth")) {
+    WARN("/var/lib/plugauth exists on this machine: it would be the installation found");
+    return;
+  }
+  TempDir elsewhere;
+  auto r = run_in(elsewhere.path(), "user list");
+  INFO(describe(r));
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.out, Catch::Contains("no data directory") && Catch::Contains("./plugauth-data") &&
+                        Catch::Contains("/var/lib/plugauth") && Catch::Contains("--data"));
+  CHECK(std::filesystem::is_empty(elsewhere.path()));  // no fresh installation, no master key
+  for (const char* cmd : {"key create --service s", "manifest --type user_http", "check", "signing-key rotate",
+                          "client list"}) {
+    auto other = run_in(elsewhere.path(), cmd);
+    INFO(cmd << "\n" << describe(other));
+    CHECK(other.exit_code == 1);
+  }
+  CHECK(std::filesystem::is_empty(elsewhere.path()));
+  // Named but missing: the error says what named it.
+  auto named = run_in(elsewhere.path(), "user list --data ./nope");
+  CHECK(named.exit_code == 1);
+  CHECK_THAT(named.out, Catch::Contains("./nope") && Catch::Contains("--data"));
+  // ./plugauth-data, once it exists, is the installation a command finds.
+  std::filesystem::create_directory(elsewhere.path() + "/plugauth-data");
+  std::filesystem::permissions(elsewhere.path() + "/plugauth-data", std::filesystem::perms::owner_all);
+  auto added = run_in(elsewhere.path(), "role add ops --scope admin");
+  INFO(describe(added));
+  CHECK(added.exit_code == 0);
+  CHECK(std::filesystem::exists(elsewhere.path() + "/plugauth-data/plugauth.db"));
 }
 
 TEST_CASE("key create --expires 90 days is a usage error (exit 2) that shows the forms a duration takes") {
@@ -390,5 +445,5 @@ TEST_CASE("giving --data twice is a usage error (exit 2)") {
   INFO(describe(r));
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.err, Catch::Contains("--data"));
-  CHECK_FALSE(std::filesystem::exists(ws.data));
+  CHECK(std::filesystem::is_empty(ws.data));
 }

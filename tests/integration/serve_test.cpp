@@ -881,3 +881,44 @@ TEST_CASE("revokes that revoke nothing leave the verify cache alone (SPEC 8.13)"
   REQUIRE(after);
   CHECK(after->status == 401);
 }
+
+TEST_CASE("manifest, check and verify use the issuer serve was started with, and say so when theirs differs") {
+  DaemonOptions options;
+  options.extra_args = {"--issuer", "http://127.0.0.1:7171"};
+  auto daemon = Daemon::start(options);
+  auto created = daemon->cli({"client", "add", "--name", "backend", "--grant", "client_credentials", "--scope",
+                              "read", "--json"});
+  REQUIRE(created.exit_code == 0);
+  const auto client = parse_one_json(created.out);
+  auto gpt = daemon->cli({"client", "add", "--name", "gpt", "--chatgpt-callback", "g-abc123", "--json"});
+  REQUIRE(gpt.exit_code == 0);
+  auto manifest =
+      daemon->cli({"manifest", "--type", "oauth", "--client", parse_one_json(gpt.out)->get("client_id").to_str()});
+  INFO(manifest.out << manifest.err);
+  CHECK(manifest.exit_code == 0);
+  CHECK_THAT(manifest.out + manifest.err, Catch::Contains("http://127.0.0.1:7171/authorize"));
+  CHECK_THAT(manifest.out + manifest.err, !Catch::Contains(daemon->listen_address() + "/authorize"));
+  auto check = daemon->cli({"check", "--json"});
+  INFO(check.out);
+  CHECK(check.exit_code == 0);
+  CHECK_THAT(check.out, Catch::Contains("http://127.0.0.1:7171 (the one serve recorded)"));
+
+  httplib::Client http("127.0.0.1", daemon->port());
+  http.set_basic_auth(client->get("client_id").get<std::string>(), client->get("client_secret").get<std::string>());
+  auto minted = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
+  REQUIRE(minted);
+  REQUIRE(minted->status == 200);
+  const std::string token = parse_one_json(minted->body)->get("access_token").get<std::string>();
+  auto verified = daemon->cli({"verify", token, "--json"});
+  INFO(verified.out << verified.err);
+  CHECK(verified.exit_code == 0);
+
+  // A config that names another issuer is this command's own, and said.
+  std::ofstream(daemon->scratch_dir() + "/other.json") << R"({"issuer": "http://127.0.0.1:9999"})";
+  auto other = daemon->cli({"check", "--config", daemon->scratch_dir() + "/other.json"});
+  CHECK(other.exit_code == 1);
+  CHECK_THAT(other.out, Catch::Contains("the daemon serves http://127.0.0.1:7171"));
+  auto refused = daemon->cli({"verify", token, "--config", daemon->scratch_dir() + "/other.json"});
+  CHECK(refused.exit_code != 0);
+  CHECK_THAT(refused.err, Catch::Contains("but the daemon serves http://127.0.0.1:7171"));
+}

@@ -58,6 +58,7 @@ TEST_CASE("with no file, environment or flags every value is the SPEC §7 defaul
   TempDir dir;
   ConfigSources none;
   none.env["PLUGAUTH_CONFIG"] = dir.write("empty.json", "{}");
+  none.default_data_dirs = {"./plugauth-data", dir.path() + "/no-such-var-lib-plugauth"};
   Config c = load_ok(none);
   CHECK(c.listen == "127.0.0.1:7070");
   CHECK(c.listen_host() == "127.0.0.1");
@@ -409,6 +410,35 @@ TEST_CASE("STATE_DIRECTORY is the data directory when set, and its plugauth.json
   CHECK(flagged.data == other.path());
   CHECK(flagged.code_ttl == 60);
   CHECK(flagged.config_file.empty());
+}
+
+TEST_CASE("the data directory is --data, else $PLUGAUTH_DATA, else $STATE_DIRECTORY, else the first that exists") {
+  TempDir dir;
+  std::filesystem::create_directory(dir.path() + "/var-lib");
+  ConfigSources s;
+  s.default_data_dirs = {dir.path() + "/local", dir.path() + "/var-lib"};
+  // Neither named: the first default that exists, and it says so.
+  Config found = load_ok(s);
+  CHECK(found.data == dir.path() + "/var-lib");
+  CHECK(found.data_source == dir.path() + "/var-lib (it exists)");
+  std::filesystem::create_directory(dir.path() + "/local");
+  CHECK(load_ok(s).data == dir.path() + "/local");
+  // None exists: the first, named by nothing (only serve may create it).
+  ConfigSources nothing;
+  nothing.default_data_dirs = {dir.path() + "/a", dir.path() + "/b"};
+  Config fallback = load_ok(nothing);
+  CHECK(fallback.data == dir.path() + "/a");
+  CHECK(fallback.data_source.empty());
+  // Named ones win in order, whether or not they exist.
+  s.env["STATE_DIRECTORY"] = dir.path() + "/state";
+  CHECK(load_ok(s).data == dir.path() + "/state");
+  CHECK(load_ok(s).data_source == "$STATE_DIRECTORY");
+  s.env["PLUGAUTH_DATA"] = dir.path() + "/env";
+  CHECK(load_ok(s).data == dir.path() + "/env");
+  CHECK(load_ok(s).data_source == "$PLUGAUTH_DATA");
+  s.flags["data"] = dir.path() + "/flag";
+  CHECK(load_ok(s).data == dir.path() + "/flag");
+  CHECK(load_ok(s).data_source == "--data");
 }
 
 TEST_CASE("a --config naming a missing file is an error, and an explicit file is read") {
