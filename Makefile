@@ -45,7 +45,10 @@ build-fuzz: deps-fuzz
 	  $(CMAKE_ARGS) >/dev/null
 	@cmake --build $(FUZZ) -j$(JOBS) --target fuzz_targets
 
-run: build
+# Only the daemon: the tests are `make test`'s to build.
+run: deps $(BUILD)/Makefile
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
+	@cmake --build $(BUILD) -j$(JOBS) --target plugauth
 	./$(BUILD)/plugauth serve
 
 test-release: deps-test build

@@ -1,6 +1,8 @@
 #include "cli/app.h"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,6 +57,20 @@ void record_served_settings(store::Store& store, const Config& config, int64_t n
 
 std::string database_path(const Config& config) { return config.data + "/plugauth.db"; }
 
+Status become_user(uid_t uid, gid_t gid) {
+  if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
+    return make_error("cannot become uid " + std::to_string(uid) + " (the data directory's owner): " +
+                      std::strerror(errno));
+  if (::setuid(0) == 0) return make_error("could not drop root for uid " + std::to_string(uid));
+#if defined(__SANITIZE_ADDRESS__)
+  // Changing uid makes the process undumpable, and LeakSanitizer's exit
+  // check, which attaches to the process's own threads, then fails. The
+  // sanitizer build only; the daemon's user may read its memory anyway.
+  ::prctl(PR_SET_DUMPABLE, 1);
+#endif
+  return ok_status();
+}
+
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags,
                                       DataDirectory data_directory) {
   if (!crypto_init()) return make_error("libsodium failed to initialise");
@@ -88,8 +104,22 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   if (auto it = inv.env.find("CREDENTIALS_DIRECTORY"); it != inv.env.end()) where.credentials_directory = it->second;
   if (auto it = inv.env.find("PLUGAUTH_MASTER_KEY_FILE"); it != inv.env.end()) where.key_file = it->second;
   where.data_dir = data;
+  // Run as root on a data directory another user owns (the service's):
+  // become that user before anything in it is created or opened, so no
+  // file the daemon needs ends up root's. A master key kept outside (root's
+  // /etc/plugauth/master.key, a systemd credential) is read first, as root.
+  struct stat data_stat {};
+  const bool become_owner = ::geteuid() == 0 && ::stat(data.c_str(), &data_stat) == 0 && data_stat.st_uid != 0;
+  const bool key_outside =
+      !where.key_file.empty() ||
+      (!where.credentials_directory.empty() && ::access((where.credentials_directory + "/master-key").c_str(), F_OK) == 0);
+  if (become_owner && !key_outside)
+    if (auto st = become_user(data_stat.st_uid, data_stat.st_gid); !st) return st.error();
   auto master = load_or_create_master_key(where, app->random);
   if (!master) return master.error();
+  if (become_owner && key_outside)
+    if (auto st = become_user(data_stat.st_uid, data_stat.st_gid); !st) return st.error();
+  app->became_owner = become_owner;
   app->master_key_path = master->path;
   if (master->created) app->notices.push_back("created master key " + master->path + " (mode 0600)");
   app->crypto = std::make_unique<CryptoKeys>(master->key);

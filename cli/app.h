@@ -6,6 +6,8 @@
 // plugauth.db. It never creates or rotates a signing key: `serve` does.
 #pragma once
 
+#include <sys/types.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -30,6 +32,7 @@ struct App {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<SigningKeys> signing_keys;
   std::vector<std::string> notices;  // what opening created, for the operator
+  bool became_owner = false;         // run as root, now the data directory's owner
 };
 
 // `config_flags`: config keys given as flags (e.g. {"listen", "…"}).
@@ -42,6 +45,9 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
 
 // <data>/plugauth.db
 std::string database_path(const Config& config);
+
+// Drops root for good: no supplementary groups, then `gid`, then `uid`.
+Status become_user(uid_t uid, gid_t gid);
 
 // Only the configuration (for commands that must not create anything).
 Result<Config> load_invocation_config(const Invocation& inv, std::map<std::string, std::string> config_flags = {});

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -99,7 +100,14 @@ int cmd_backup(Invocation& inv) {
   // backup holds credential hashes and sealed keys.
   // fchmod: the umask can only take bits away, never give group or others any.
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return fail(inv, "cannot create " + file + ": " + std::strerror(errno) + " (it must not exist yet)");
+  if (fd < 0) {
+    const int error = errno;
+    return fail(inv, "cannot create " + file + ": " + std::strerror(error) +
+                         (error == EACCES && (*app)->became_owner
+                              ? " (run as root, a command acts as the data directory's owner: back up to a directory "
+                                "that user may write)"
+                              : " (it must not exist yet)"));
+  }
   const bool private_mode = ::fchmod(fd, 0600) == 0;
   ::close(fd);
   auto st = private_mode ? (*app)->store->backup_to(file) : Status(make_error("cannot make " + file + " mode 0600"));

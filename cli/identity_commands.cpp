@@ -263,6 +263,17 @@ int role_add(Invocation& inv) {
   if (!scopes) return usage_error(inv, scopes.error().message);
   return with_app(inv, [&](App& app) {
     const std::string joined = scopes->count(kAllScopes) ? std::string(kAllScopes) : join_scopes(*scopes);
+    // `role add` replaces a role's scopes; what it drops is said, so a
+    // second example's `role add user` does not silently undo the first's.
+    std::string dropped;
+    for (const auto& r : app.store->roles()) {
+      if (r.name != name || joined == kAllScopes || r.scopes == kAllScopes) continue;
+      for (const auto& s : parse_scopes(r.scopes))
+        if (!scopes->count(s)) dropped += (dropped.empty() ? "" : " ") + s;
+    }
+    if (!dropped.empty())
+      *inv.err << "plugauth: note: role " << name << " no longer grants \"" << dropped
+               << "\" (role add replaces its scopes; name them all to keep them)\n";
     app.store->upsert_role(name, joined, app.clock.now());
     app.store->append_audit_events({{app.clock.now(), "role_set", "", "", "", "", 0, "cli", name + "=" + joined}});
     if (name != "user") {

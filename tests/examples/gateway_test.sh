@@ -77,6 +77,14 @@ request() {
   body="$work/$name.body"
 }
 
+header_count() {  # header_count FILE NAME → how many times a response header appears
+  "$python" - "$1" "$2" <<'EOF'
+import sys
+print(sum(1 for line in open(sys.argv[1], encoding="latin-1")
+          if line.partition(":")[1] and line.partition(":")[0].strip().lower() == sys.argv[2].lower()))
+EOF
+}
+
 header_value() {  # header_value FILE NAME → the (last) value of a response header
   "$python" - "$1" "$2" <<'EOF'
 import sys
@@ -255,6 +263,7 @@ run_checks() {
 
   request tampered "$base/notes/tampered" -H "Authorization: Bearer $(tamper "$alice_key")"
   www=$(header_value "$headers" WWW-Authenticate)
+  once_401=$(header_count "$headers" WWW-Authenticate)
   if [ "$status" = 401 ] && [[ "$www" == Bearer\ * && "$www" == *'error="invalid_token"'* ]]; then
     pass "$p: key with one character changed is refused with 401 and WWW-Authenticate error=\"invalid_token\""
   else fail "$p: key with one character changed is refused with 401 and WWW-Authenticate error=\"invalid_token\"" "status $status, WWW-Authenticate '$www'"; fi
@@ -271,6 +280,10 @@ run_checks() {
 
   request forbidden "$base/admin/users" -H "Authorization: Bearer $alice_key"
   www=$(header_value "$headers" WWW-Authenticate)
+  once_403=$(header_count "$headers" WWW-Authenticate)
+  if [ "$once_401" = 1 ] && [ "$once_403" = 1 ]; then
+    pass "$p: a 401 and a 403 carry WWW-Authenticate exactly once"
+  else fail "$p: a 401 and a 403 carry WWW-Authenticate exactly once" "401: $once_401 times, 403: $once_403 times"; fi
   if [ "$status" = 403 ] && [[ "$www" == *'error="insufficient_scope"'* && "$www" == *'scope="admin"'* ]]; then
     pass "$p: user whose roles lack admin gets 403 insufficient_scope scope=\"admin\" on /admin"
   else fail "$p: user whose roles lack admin gets 403 insufficient_scope scope=\"admin\" on /admin" "status $status, WWW-Authenticate '$www'"; fi

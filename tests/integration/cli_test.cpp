@@ -3,10 +3,12 @@
 // `--json` printing exactly one JSON document on stdout.
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -215,6 +217,77 @@ TEST_CASE("only serve creates a data directory, and another command without one 
   INFO(describe(added));
   CHECK(added.exit_code == 0);
   CHECK(std::filesystem::exists(elsewhere.path() + "/plugauth-data/plugauth.db"));
+}
+
+// Every entry of `dir` and the uid that owns it.
+std::map<std::string, uid_t> owners(const std::string& dir) {
+  std::map<std::string, uid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    struct stat st {};
+    REQUIRE(::lstat(e.path().c_str(), &st) == 0);
+    out[e.path().filename().string()] = st.st_uid;
+  }
+  return out;
+}
+
+TEST_CASE("run as root on a data directory another user owns, a command acts as that user: nothing there is root's") {
+  if (::geteuid() != 0) {
+    WARN("not root: the rule is for commands run as root");
+    return;
+  }
+  constexpr uid_t kService = 65534;  // nobody: any uid that is not root's
+  TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms(0711));
+  const std::string data = dir.path() + "/data";
+  REQUIRE(::mkdir(data.c_str(), 0700) == 0);
+  REQUIRE(::chown(data.c_str(), kService, kService) == 0);
+  auto added = run_plugauth({"user", "add", "alice", "--password-stdin", "--data", data}, {}, "a long password\n");
+  INFO(describe(added));
+  REQUIRE(added.exit_code == 0);
+  REQUIRE(run_plugauth({"key", "create", "--service", "s", "--data", data}).exit_code == 0);
+  auto files = owners(data);
+  CHECK(files.count("master.key") == 1);
+  CHECK(files.count("plugauth.db") == 1);
+  for (const auto& [name, uid] : files) {
+    INFO(name);
+    CHECK(uid == kService);
+  }
+
+  // The master key kept outside, root's alone (as `make install` keeps it
+  // in /etc/plugauth): read as root, then the database as the owner.
+  const std::string keys = dir.path() + "/etc";
+  REQUIRE(::mkdir(keys.c_str(), 0700) == 0);
+  const std::string data2 = dir.path() + "/data2";
+  REQUIRE(::mkdir(data2.c_str(), 0700) == 0);
+  run_plugauth({"check", "--data", keys});  // makes a master key there, root's
+  REQUIRE(std::filesystem::exists(keys + "/master.key"));
+  REQUIRE(::chown(data2.c_str(), kService, kService) == 0);
+  const std::map<std::string, std::string> env = {{"PLUGAUTH_MASTER_KEY_FILE", keys + "/master.key"}};
+  auto outside = run_plugauth({"user", "add", "bob", "--password-stdin", "--data", data2}, env, "a long password\n");
+  INFO(describe(outside));
+  REQUIRE(outside.exit_code == 0);
+  auto listed = run_plugauth({"user", "list", "--json", "--data", data2}, env);
+  CHECK_THAT(listed.out, Catch::Contains("bob"));
+  CHECK(owners(keys).at("master.key") == 0);
+  for (const auto& [name, uid] : owners(data2)) {
+    INFO(name);
+    CHECK(uid == kService);
+  }
+  // A backup into a directory only root may write says why it cannot.
+  auto backup = run_plugauth({"backup", keys + "/copy.db", "--data", data});
+  CHECK(backup.exit_code == 1);
+  CHECK_THAT(backup.err, Catch::Contains("acts as the data directory's owner"));
+}
+
+TEST_CASE("role add says which scopes it drops when it replaces a role's scopes") {
+  Workspace ws;
+  REQUIRE(ws.run({"role", "add", "user", "--scope", "notes:read notes:write"}).exit_code == 0);
+  auto replaced = ws.run({"role", "add", "user", "--scope", "mcp:tools notes:read"});
+  INFO(describe(replaced));
+  CHECK(replaced.exit_code == 0);
+  CHECK_THAT(replaced.err, Catch::Contains("role user no longer grants \"notes:write\""));
+  auto same = ws.run({"role", "add", "user", "--scope", "mcp:tools notes:read"});
+  CHECK_THAT(same.err, !Catch::Contains("no longer grants"));
 }
 
 TEST_CASE("key create --expires 90 days is a usage error (exit 2) that shows the forms a duration takes") {

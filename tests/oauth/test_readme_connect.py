@@ -1,8 +1,9 @@
 """Issue 21 item 4: the README's "Connect ChatGPT, Claude, VS Code and GPT
 Actions" section runs as written. Each `./build/plugauth` line of its code
 blocks is run by the shell in a fresh directory where ./build/plugauth is the
-binary under test (so the default data directory is a new one); CLIENT_ID is
-the client_id the line before printed, as the README says."""
+binary under test and ./plugauth-data the data directory the tour's
+`plugauth serve` created (only serve creates one); CLIENT_ID is the
+client_id the line before printed, as the README says."""
 
 import os
 import pathlib
@@ -39,8 +40,9 @@ def fields(text):
 def test_the_connect_section_runs_as_written(tmp_path):
     (tmp_path / "build").mkdir()
     os.symlink(os.path.abspath(BINARY), tmp_path / "build" / "plugauth")
+    (tmp_path / "plugauth-data").mkdir(mode=0o700)
     commands = section_commands()
-    assert len(commands) == 4, commands
+    assert len(commands) == 6, commands
     outputs, last_id = [], None
     for command in commands:
         if "CLIENT_ID" in command:
@@ -58,3 +60,8 @@ def test_the_connect_section_runs_as_written(tmp_path):
     assert gpt["client_secret"] and "https://chat.openai.com/aip/g-abc123/oauth/callback" in gpt["redirect_uri"]
     assert "Client ID:              " + gpt["client_id"][0] in outputs[3], outputs[3]
     assert "VS Code:       a client ID metadata document" in outputs[3], outputs[3]
+    moved, renamed = fields(outputs[4]), fields(outputs[5])
+    assert moved["client_id"] == gpt["client_id"], outputs[4]
+    assert "https://chat.openai.com/aip/g-def456/oauth/callback" in moved["redirect_uri"], outputs[4]
+    assert not any("g-abc123" in u for u in moved["redirect_uri"]), outputs[4]
+    assert renamed["name"] == ["My GPT"] and renamed["redirect_uri"] == moved["redirect_uri"], outputs[5]

@@ -496,3 +496,31 @@ TEST_CASE("booleans, lists and other keys accept their documented forms") {
     CHECK(contains(bad.error().message, "\"" + key + "\""));
   }
 }
+
+TEST_CASE("the README's config table documents every config key, and only those") {
+  std::ifstream in(std::string(PLUGAUTH_SOURCE_DIR) + "/README.md");
+  REQUIRE(in);
+  std::string line;
+  bool in_table = false;
+  std::vector<std::string> documented;
+  while (std::getline(in, line)) {
+    if (line == "| key | default | what it does |") {
+      in_table = true;
+      continue;
+    }
+    if (!in_table || line.rfind("|---", 0) == 0) continue;
+    if (line.rfind("| `", 0) != 0) break;  // the table ends
+    const auto end = line.find('`', 3);
+    REQUIRE(end != std::string::npos);
+    documented.push_back(line.substr(3, end - 3));
+  }
+  REQUIRE(in_table);
+  for (const auto& key : plugauth::config_keys()) {
+    INFO("config key missing from the README's table: " << key);
+    CHECK(std::count(documented.begin(), documented.end(), key) == 1);
+  }
+  for (const auto& key : documented) {
+    INFO("the README documents a key plugauth does not have: " << key);
+    CHECK(std::count(plugauth::config_keys().begin(), plugauth::config_keys().end(), key) == 1);
+  }
+}
