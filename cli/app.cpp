@@ -2,7 +2,8 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <sys/prctl.h>
+#include <limits.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -57,18 +58,38 @@ void record_served_settings(store::Store& store, const Config& config, int64_t n
 
 std::string database_path(const Config& config) { return config.data + "/plugauth.db"; }
 
-Status become_user(uid_t uid, gid_t gid) {
+Status become_user(uid_t uid) {
+  // The user's own primary group, never the directory's (which may be root's).
+  const struct passwd* pw = ::getpwuid(uid);
+  const gid_t gid = pw != nullptr ? pw->pw_gid : static_cast<gid_t>(uid);
+  if (gid == 0) return make_error("uid " + std::to_string(uid) + " has group root; refusing to act as it");
   if (::setgroups(0, nullptr) != 0 || ::setgid(gid) != 0 || ::setuid(uid) != 0)
     return make_error("cannot become uid " + std::to_string(uid) + " (the data directory's owner): " +
                       std::strerror(errno));
   if (::setuid(0) == 0) return make_error("could not drop root for uid " + std::to_string(uid));
-#if defined(__SANITIZE_ADDRESS__)
-  // Changing uid makes the process undumpable, and LeakSanitizer's exit
-  // check, which attaches to the process's own threads, then fails. The
-  // sanitizer build only; the daemon's user may read its memory anyway.
-  ::prctl(PR_SET_DUMPABLE, 1);
-#endif
   return ok_status();
+}
+
+Result<std::string> root_safe_directory(const std::string& dir) {
+  char resolved[PATH_MAX];
+  if (::realpath(dir.c_str(), resolved) == nullptr)
+    return make_error("cannot resolve data directory " + dir + ": " + std::strerror(errno));
+  const std::string canonical = resolved;
+  for (size_t end = 0; end != std::string::npos;) {
+    end = canonical.find('/', end + 1);
+    const std::string prefix = end == std::string::npos ? canonical : canonical.substr(0, std::max<size_t>(end, 1));
+    struct stat st {};
+    if (::lstat(prefix.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+      return make_error("data directory " + canonical + " changed while it was checked (" + prefix + ")");
+    const bool sticky = (st.st_mode & S_ISVTX) != 0;
+    const bool others_may_change = (st.st_mode & S_IWOTH) != 0 || ((st.st_mode & S_IWGRP) != 0 && st.st_gid != 0);
+    if (st.st_uid != 0 || (others_may_change && !sticky))
+      return make_error("run as root, plugauth opens a root-owned data directory only on a path no other user can "
+                        "change, and " + prefix + " is " +
+                        (st.st_uid != 0 ? "owned by uid " + std::to_string(st.st_uid) : "writable by others") +
+                        ": move the installation, or chown it to the user that runs plugauth");
+  }
+  return canonical;
 }
 
 Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::string, std::string> config_flags,
@@ -83,13 +104,17 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   const std::string& data = app->config.data;
 
   std::error_code ec;
-  if (!std::filesystem::exists(data, ec) && data_directory == DataDirectory::MustExist) {
+  // Nothing named or found it: the default only `serve` may create (one
+  // that exists but was passed over, planted for root, is not used either).
+  const bool found = !app->config.data_source.empty() && std::filesystem::exists(data, ec);
+  if (!found && data_directory == DataDirectory::MustExist) {
     if (!app->config.data_source.empty())
       return make_error("no data directory " + data + " (named by " + app->config.data_source +
                         "); `plugauth serve` creates it");
-    return make_error("no data directory: neither ./plugauth-data nor /var/lib/plugauth exists and no --data, "
-                      "$PLUGAUTH_DATA or $STATE_DIRECTORY names one. Run this where `plugauth serve` runs, or "
-                      "give --data DIR");
+    return make_error(std::string("no data directory: neither ./plugauth-data nor /var/lib/plugauth exists") +
+                      (::geteuid() == 0 ? " (for root, a ./plugauth-data root owns)" : "") +
+                      " and no --data, $PLUGAUTH_DATA or $STATE_DIRECTORY names one. Run this where `plugauth serve` "
+                      "runs, or give --data DIR");
   }
   if (!std::filesystem::exists(data, ec)) {
     std::filesystem::create_directories(data, ec);
@@ -108,17 +133,25 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   // become that user before anything in it is created or opened, so no
   // file the daemon needs ends up root's. A master key kept outside (root's
   // /etc/plugauth/master.key, a systemd credential) is read first, as root.
+  // Staying root, it works on the directory's canonical path, checked so
+  // that no other user can swap a part of it for a symlink into root's files.
   struct stat data_stat {};
-  const bool become_owner = ::geteuid() == 0 && ::stat(data.c_str(), &data_stat) == 0 && data_stat.st_uid != 0;
+  const bool as_root = ::geteuid() == 0;
+  const bool become_owner = as_root && ::stat(data.c_str(), &data_stat) == 0 && data_stat.st_uid != 0;
+  if (as_root && !become_owner) {
+    auto canonical = root_safe_directory(data);
+    if (!canonical) return canonical.error();
+    app->config.data = where.data_dir = *canonical;
+  }
   const bool key_outside =
       !where.key_file.empty() ||
       (!where.credentials_directory.empty() && ::access((where.credentials_directory + "/master-key").c_str(), F_OK) == 0);
   if (become_owner && !key_outside)
-    if (auto st = become_user(data_stat.st_uid, data_stat.st_gid); !st) return st.error();
+    if (auto st = become_user(data_stat.st_uid); !st) return st.error();
   auto master = load_or_create_master_key(where, app->random);
   if (!master) return master.error();
   if (become_owner && key_outside)
-    if (auto st = become_user(data_stat.st_uid, data_stat.st_gid); !st) return st.error();
+    if (auto st = become_user(data_stat.st_uid); !st) return st.error();
   app->became_owner = become_owner;
   app->master_key_path = master->path;
   if (master->created) app->notices.push_back("created master key " + master->path + " (mode 0600)");
@@ -150,7 +183,9 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
   // daemon started with --issuer is what manifest prints, verify accepts
   // and a two-step sign-in link names. One that differs is said.
   if (data_directory == DataDirectory::MustExist) {
-    if (auto served = app->store->served_setting("issuer"); served && *served != app->config.issuer) {
+    auto served = app->store->served_setting("issuer");
+    if (served && !valid_http_url(*served)) served.reset();  // only what serve itself would take
+    if (served && *served != app->config.issuer) {
       if (!app->config.issuer_named) {
         app->config.issuer = *served;
         if (!app->config.resources_named) app->config.resources.front().uri = *served;

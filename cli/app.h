@@ -46,8 +46,14 @@ Result<std::unique_ptr<App>> open_app(const Invocation& inv, std::map<std::strin
 // <data>/plugauth.db
 std::string database_path(const Config& config);
 
-// Drops root for good: no supplementary groups, then `gid`, then `uid`.
-Status become_user(uid_t uid, gid_t gid);
+// Drops root for good: no supplementary groups, then the user's primary
+// group (never root's), then `uid`.
+Status become_user(uid_t uid);
+
+// Run as root on a root-owned data directory: its canonical path, if every
+// directory from / down to it is root's and writable by no one else (a
+// sticky one such as /tmp excepted); else why not.
+Result<std::string> root_safe_directory(const std::string& dir);
 
 // Only the configuration (for commands that must not create anything).
 Result<Config> load_invocation_config(const Invocation& inv, std::map<std::string, std::string> config_flags = {});

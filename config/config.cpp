@@ -1,9 +1,10 @@
 #include "config/config.h"
 
 #include <arpa/inet.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -87,10 +88,6 @@ Result<std::vector<RouteRule>> parse_routes(const picojson::value& v, const std:
   return rules;
 }
 
-bool valid_http_url(const std::string& s) {
-  const auto url = parse_url(s);
-  return url && !url->has_query && !url->has_fragment;
-}
 
 // "a.b.c.d/n" or "v6/n" or a bare address.
 bool valid_cidr(const std::string& s) {
@@ -415,12 +412,17 @@ Result<Config> load_config(const ConfigSources& sources) {
   } else if (!env("STATE_DIRECTORY").empty()) {
     data = env("STATE_DIRECTORY"), data_source = "$STATE_DIRECTORY";
   } else {
-    for (const auto& dir : sources.default_data_dirs) {
-      std::error_code ec;
-      if (std::filesystem::is_directory(dir, ec)) {
-        data = dir, data_source = dir + " (it exists)";
-        break;
-      }
+    for (size_t i = 0; i < sources.default_data_dirs.size(); ++i) {
+      const std::string& dir = sources.default_data_dirs[i];
+      struct stat st {};
+      if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
+      // Run as root, a directory found on the way (./plugauth-data where
+      // root happens to be) counts only if root owns it: one another user
+      // planted must not receive the passwords and keys root types. The
+      // last place, the system's installation, is the service user's.
+      if (::geteuid() == 0 && st.st_uid != 0 && i + 1 < sources.default_data_dirs.size()) continue;
+      data = dir, data_source = dir + " (it exists)";
+      break;
     }
     if (data.empty() && !sources.default_data_dirs.empty()) data = sources.default_data_dirs.front();
   }
@@ -467,6 +469,11 @@ Result<Config> load_config(const ConfigSources& sources) {
   if (c.issuer.empty()) c.issuer = "http://" + c.listen;
   if (c.resources.empty()) c.resources.push_back(ResourceConfig{c.issuer, {}, {}});
   return c;
+}
+
+bool valid_http_url(const std::string& s) {
+  const auto url = parse_url(s);
+  return url && !url->has_query && !url->has_fragment;
 }
 
 bool is_loopback_host(const std::string& host) {

@@ -84,6 +84,10 @@ struct ConfigSources {
 
 Result<Config> load_config(const ConfigSources& sources);
 
+// An http(s) URL without query or fragment (what `issuer` and a resource's
+// `uri` take).
+bool valid_http_url(const std::string& s);
+
 // The names of every config key, in documentation order.
 const std::vector<std::string>& config_keys();
 

@@ -230,21 +230,25 @@ std::map<std::string, uid_t> owners(const std::string& dir) {
   return out;
 }
 
-TEST_CASE("run as root on a data directory another user owns, a command acts as that user: nothing there is root's") {
+TEST_CASE("run as root on a data directory another user owns, a command acts as that user and nothing there is root's") {
   if (::geteuid() != 0) {
     WARN("not root: the rule is for commands run as root");
     return;
   }
   constexpr uid_t kService = 65534;  // nobody: any uid that is not root's
+  // A process that changed its uid is not dumpable, and LeakSanitizer's
+  // exit check (ASan build) cannot attach to it; no leak check here.
+  const std::map<std::string, std::string> no_leak_check = {{"ASAN_OPTIONS", "detect_leaks=0"}};
   TempDir dir;
   std::filesystem::permissions(dir.path(), std::filesystem::perms(0711));
   const std::string data = dir.path() + "/data";
   REQUIRE(::mkdir(data.c_str(), 0700) == 0);
   REQUIRE(::chown(data.c_str(), kService, kService) == 0);
-  auto added = run_plugauth({"user", "add", "alice", "--password-stdin", "--data", data}, {}, "a long password\n");
+  auto added =
+      run_plugauth({"user", "add", "alice", "--password-stdin", "--data", data}, no_leak_check, "a long password\n");
   INFO(describe(added));
   REQUIRE(added.exit_code == 0);
-  REQUIRE(run_plugauth({"key", "create", "--service", "s", "--data", data}).exit_code == 0);
+  REQUIRE(run_plugauth({"key", "create", "--service", "s", "--data", data}, no_leak_check).exit_code == 0);
   auto files = owners(data);
   CHECK(files.count("master.key") == 1);
   CHECK(files.count("plugauth.db") == 1);
@@ -262,7 +266,8 @@ TEST_CASE("run as root on a data directory another user owns, a command acts as 
   run_plugauth({"check", "--data", keys});  // makes a master key there, root's
   REQUIRE(std::filesystem::exists(keys + "/master.key"));
   REQUIRE(::chown(data2.c_str(), kService, kService) == 0);
-  const std::map<std::string, std::string> env = {{"PLUGAUTH_MASTER_KEY_FILE", keys + "/master.key"}};
+  const std::map<std::string, std::string> env = {{"PLUGAUTH_MASTER_KEY_FILE", keys + "/master.key"},
+                                                  {"ASAN_OPTIONS", "detect_leaks=0"}};
   auto outside = run_plugauth({"user", "add", "bob", "--password-stdin", "--data", data2}, env, "a long password\n");
   INFO(describe(outside));
   REQUIRE(outside.exit_code == 0);
@@ -274,9 +279,32 @@ TEST_CASE("run as root on a data directory another user owns, a command acts as 
     CHECK(uid == kService);
   }
   // A backup into a directory only root may write says why it cannot.
-  auto backup = run_plugauth({"backup", keys + "/copy.db", "--data", data});
+  auto backup = run_plugauth({"backup", keys + "/copy.db", "--data", data}, no_leak_check);
   CHECK(backup.exit_code == 1);
   CHECK_THAT(backup.err, Catch::Contains("acts as the data directory's owner"));
+
+  // A root-owned data directory below a directory another user owns: that
+  // user could swap it for a symlink into root's files, so root refuses.
+  const std::string theirs = dir.path() + "/theirs";
+  REQUIRE(::mkdir(theirs.c_str(), 0755) == 0);
+  REQUIRE(::chown(theirs.c_str(), kService, kService) == 0);
+  REQUIRE(::mkdir((theirs + "/data").c_str(), 0700) == 0);
+  auto refused = run_plugauth({"user", "list", "--data", theirs + "/data"});
+  INFO(describe(refused));
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("owned by uid 65534"));
+  CHECK(std::filesystem::is_empty(theirs + "/data"));
+  // A ./plugauth-data another user planted where root runs a command is not
+  // the installation root finds.
+  REQUIRE(::mkdir((theirs + "/plugauth-data").c_str(), 0700) == 0);
+  REQUIRE(::chown((theirs + "/plugauth-data").c_str(), kService, kService) == 0);
+  if (!std::filesystem::exists("/var/lib/plugauth")) {
+    auto planted = run_in(theirs, "user list");
+    INFO(describe(planted));
+    CHECK(planted.exit_code == 1);
+    CHECK_THAT(planted.out, Catch::Contains("no data directory"));
+    CHECK(std::filesystem::is_empty(theirs + "/plugauth-data"));
+  }
 }
 
 TEST_CASE("role add says which scopes it drops when it replaces a role's scopes") {

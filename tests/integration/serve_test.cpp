@@ -784,6 +784,26 @@ TEST_CASE("JWKS and resource metadata stay whole while the CLI rotates signing k
 
 namespace {
 
+// A new client_credentials client with scope "read" and a JWT access token
+// it was given: its uses write nothing (API keys record their last use).
+struct ClientToken {
+  std::string client_id, client_secret, token;
+};
+ClientToken client_credentials_token(Daemon& daemon) {
+  auto created = daemon.cli({"client", "add", "--name", "backend", "--grant", "client_credentials", "--scope",
+                             "read", "--json"});
+  REQUIRE(created.exit_code == 0);
+  const auto client = parse_one_json(created.out);
+  ClientToken out{client->get("client_id").get<std::string>(), client->get("client_secret").get<std::string>(), ""};
+  httplib::Client http("127.0.0.1", daemon.port());
+  http.set_basic_auth(out.client_id, out.client_secret);
+  auto minted = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
+  REQUIRE(minted);
+  REQUIRE(minted->status == 200);
+  out.token = parse_one_json(minted->body)->get("access_token").get<std::string>();
+  return out;
+}
+
 // The value of one counter in /metrics' text, or -1.
 long long metric(Daemon& daemon, const std::string& name) {
   auto res = daemon.get("/metrics");
@@ -799,16 +819,7 @@ TEST_CASE("520 garbage batches leave a cached token cached: what does not parse 
   auto daemon = Daemon::start();
   // A JWT: its uses write nothing (API keys record their last use, and the
   // write empties the cache a moment later, which would hide the point).
-  auto created = daemon->cli({"client", "add", "--name", "backend", "--grant", "client_credentials", "--scope",
-                              "read", "--json"});
-  REQUIRE(created.exit_code == 0);
-  const auto client = parse_one_json(created.out);
-  httplib::Client http("127.0.0.1", daemon->port());
-  http.set_basic_auth(client->get("client_id").get<std::string>(), client->get("client_secret").get<std::string>());
-  auto minted = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
-  REQUIRE(minted);
-  REQUIRE(minted->status == 200);
-  const std::string token = parse_one_json(minted->body)->get("access_token").get<std::string>();
+  const std::string token = client_credentials_token(*daemon).token;
   auto verify_hits = [&] {
     const long long before = metric(*daemon, "plugauth_verify_cache_hits_total");
     auto res = daemon->get("/verify", {{"Authorization", "Bearer " + token}});
@@ -842,16 +853,10 @@ TEST_CASE("520 garbage batches leave a cached token cached: what does not parse 
 
 TEST_CASE("revokes that revoke nothing leave the verify cache alone (SPEC 8.13)") {
   auto daemon = Daemon::start();
-  auto created = daemon->cli({"client", "add", "--name", "backend", "--grant", "client_credentials", "--scope",
-                              "read", "--json"});
-  REQUIRE(created.exit_code == 0);
-  const auto client = parse_one_json(created.out);
+  const auto client = client_credentials_token(*daemon);
+  const std::string& token = client.token;
   httplib::Client http("127.0.0.1", daemon->port());
-  http.set_basic_auth(client->get("client_id").get<std::string>(), client->get("client_secret").get<std::string>());
-  auto minted = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
-  REQUIRE(minted);
-  REQUIRE(minted->status == 200);
-  const std::string token = parse_one_json(minted->body)->get("access_token").get<std::string>();
+  http.set_basic_auth(client.client_id, client.client_secret);
   auto verify_hits = [&] {
     const long long before = metric(*daemon, "plugauth_verify_cache_hits_total");
     auto res = daemon->get("/verify", {{"Authorization", "Bearer " + token}});
@@ -886,10 +891,6 @@ TEST_CASE("manifest, check and verify use the issuer serve was started with, and
   DaemonOptions options;
   options.extra_args = {"--issuer", "http://127.0.0.1:7171"};
   auto daemon = Daemon::start(options);
-  auto created = daemon->cli({"client", "add", "--name", "backend", "--grant", "client_credentials", "--scope",
-                              "read", "--json"});
-  REQUIRE(created.exit_code == 0);
-  const auto client = parse_one_json(created.out);
   auto gpt = daemon->cli({"client", "add", "--name", "gpt", "--chatgpt-callback", "g-abc123", "--json"});
   REQUIRE(gpt.exit_code == 0);
   auto manifest =
@@ -903,12 +904,7 @@ TEST_CASE("manifest, check and verify use the issuer serve was started with, and
   CHECK(check.exit_code == 0);
   CHECK_THAT(check.out, Catch::Contains("http://127.0.0.1:7171 (the one serve recorded)"));
 
-  httplib::Client http("127.0.0.1", daemon->port());
-  http.set_basic_auth(client->get("client_id").get<std::string>(), client->get("client_secret").get<std::string>());
-  auto minted = http.Post("/token", "grant_type=client_credentials", "application/x-www-form-urlencoded");
-  REQUIRE(minted);
-  REQUIRE(minted->status == 200);
-  const std::string token = parse_one_json(minted->body)->get("access_token").get<std::string>();
+  const std::string token = client_credentials_token(*daemon).token;
   auto verified = daemon->cli({"verify", token, "--json"});
   INFO(verified.out << verified.err);
   CHECK(verified.exit_code == 0);
