@@ -88,7 +88,6 @@ Result<std::vector<RouteRule>> parse_routes(const picojson::value& v, const std:
   return rules;
 }
 
-
 // "a.b.c.d/n" or "v6/n" or a bare address.
 bool valid_cidr(const std::string& s) {
   auto slash = s.find('/');
@@ -428,7 +427,9 @@ Result<Config> load_config(const ConfigSources& sources) {
   }
   std::string file = sources.config_flag.empty() ? env("PLUGAUTH_CONFIG") : sources.config_flag;
   const bool file_required = !file.empty();
-  if (file.empty()) file = data + "/plugauth.json";
+  // Only a directory named or found has a config file: one passed over (a
+  // ./plugauth-data another user planted for root) must not name another.
+  if (file.empty() && !data_source.empty()) file = data + "/plugauth.json";
 
   std::ifstream in(file, std::ios::binary);
   if (in) {

@@ -298,12 +298,16 @@ TEST_CASE("run as root on a data directory another user owns, a command acts as 
   // the installation root finds.
   REQUIRE(::mkdir((theirs + "/plugauth-data").c_str(), 0700) == 0);
   REQUIRE(::chown((theirs + "/plugauth-data").c_str(), kService, kService) == 0);
+  // Nor may its config file send root to another of theirs.
+  REQUIRE(::mkdir((theirs + "/elsewhere").c_str(), 0700) == 0);
+  REQUIRE(::chown((theirs + "/elsewhere").c_str(), kService, kService) == 0);
+  std::ofstream(theirs + "/plugauth-data/plugauth.json") << R"({"data": ")" << theirs << R"(/elsewhere"})";
   if (!std::filesystem::exists("/var/lib/plugauth")) {
     auto planted = run_in(theirs, "user list");
     INFO(describe(planted));
     CHECK(planted.exit_code == 1);
     CHECK_THAT(planted.out, Catch::Contains("no data directory"));
-    CHECK(std::filesystem::is_empty(theirs + "/plugauth-data"));
+    CHECK(std::filesystem::is_empty(theirs + "/elsewhere"));
   }
 }
 
