@@ -54,9 +54,10 @@ Result<std::optional<std::string>> scope_value(const std::string& text) {
   return std::optional<std::string>(join_scopes(scopes));
 }
 
-// The redirect URIs the options name, presets expanded, each once and
-// checked; `prefix` is "" for client add, "add-" for client update.
-Result<std::vector<std::string>> redirect_uris_of(Invocation& inv, const std::string& prefix) {
+// The redirect URIs the options name, presets expanded, each once; `prefix`
+// is "" for client add, "add-" or "remove-" for client update. URIs to add
+// must also be acceptable (`checked`); what to remove is matched exactly.
+Result<std::vector<std::string>> redirect_uris_of(Invocation& inv, const std::string& prefix, bool checked = true) {
   std::vector<std::string> uris;
   auto add = [&](const std::string& u) {
     if (std::find(uris.begin(), uris.end(), u) == uris.end()) uris.push_back(u);
@@ -71,9 +72,10 @@ Result<std::vector<std::string>> redirect_uris_of(Invocation& inv, const std::st
     if (preset.empty()) return make_error("--" + prefix + "connector takes chatgpt or claude");
     for (const auto& u : preset) add(u);
   }
-  for (const auto& u : uris)
-    if (!is_acceptable_redirect_uri(u))
-      return make_error("redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
+  if (checked)
+    for (const auto& u : uris)
+      if (!is_acceptable_redirect_uri(u))
+        return make_error("redirect URI \"" + u + "\" must be https, or http on a loopback host, without a fragment");
   return uris;
 }
 
@@ -214,17 +216,9 @@ int client_set_scope(Invocation& inv) {
 int client_update(Invocation& inv) {
   auto added = redirect_uris_of(inv, "add-");
   if (!added) return usage_error(inv, added.error().message);
-  // What to remove is matched exactly, so it needs no check but its presets.
-  std::vector<std::string> removed = inv.all("remove-redirect-uri");
-  for (const auto& id : inv.all("remove-chatgpt-callback")) {
-    if (!valid_name(id)) return usage_error(inv, "--remove-chatgpt-callback takes a GPT or plugin id such as g-abc123");
-    for (const auto& u : chatgpt_callback_uris(id)) removed.push_back(u);
-  }
-  for (const auto& connector : inv.all("remove-connector")) {
-    auto preset = connector_callback_uris(connector);
-    if (preset.empty()) return usage_error(inv, "--remove-connector takes chatgpt or claude");
-    removed.insert(removed.end(), preset.begin(), preset.end());
-  }
+  auto to_remove = redirect_uris_of(inv, "remove-", false);
+  if (!to_remove) return usage_error(inv, to_remove.error().message);
+  const std::vector<std::string>& removed = *to_remove;
   for (const auto& u : removed)
     if (std::find(added->begin(), added->end(), u) != added->end())
       return usage_error(inv, "\"" + u + "\" is both added and removed");
