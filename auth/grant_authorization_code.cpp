@@ -102,8 +102,8 @@ CodeGrantDecision check_authorization_code(const store::AuthorizationCodeRecord&
   // A code ends with the redirect URI it was sent to: an operator who
   // removed that URI (`client update --remove-redirect-uri`, a wrong or
   // someone else's callback) ends the codes already delivered there. A code
-  // whose request named no redirect_uri went to the client's only URI then,
-  // which another check would have to remember; codes live a minute.
+  // whose request named no redirect_uri is deleted by that edit instead
+  // (Store::update_client): its row does not say where it went.
   if (!code.redirect_uri.empty() && !redirect_uri_allowed(client.redirect_uris, code.redirect_uri))
     return {kInvalidGrant.with("the code's redirect_uri is no longer registered for this client"), false};
   if (code.expires_at <= now) return {kInvalidGrant.with("code expired"), false};

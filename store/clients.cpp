@@ -1,6 +1,8 @@
 // OAuth clients.
 #include <picojson.h>
 
+#include <algorithm>
+
 #include "store/store_internal.h"
 
 namespace plugauth::store {
@@ -117,6 +119,7 @@ bool Store::set_client_scope(const std::string& client_id, const std::optional<s
 bool Store::update_client(const std::string& client_id, const std::string& name, const std::vector<std::string>& before,
                           const std::vector<std::string>& after) {
   return with_db("update_client", [&](SQLite::Database& db) {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement st(db,
                          "UPDATE clients SET name = ?, redirect_uris = ?, updated_at = strftime('%s','now')"
                          " WHERE client_id = ? AND redirect_uris = ?");
@@ -124,7 +127,21 @@ bool Store::update_client(const std::string& client_id, const std::string& name,
     st.bind(2, uris_to_json(after));
     st.bind(3, client_id);
     st.bind(4, uris_to_json(before));
-    return st.exec() == 1;
+    if (st.exec() != 1) return false;
+    // A code whose request named no redirect_uri went to the client's only
+    // URI then, which its row does not record: when a URI goes, the unused
+    // ones go too (those that named a URI are checked at /token).
+    const bool removes = std::any_of(before.begin(), before.end(), [&](const std::string& u) {
+      return std::find(after.begin(), after.end(), u) == after.end();
+    });
+    if (removes) {
+      SQLite::Statement codes(
+          db, "DELETE FROM authorization_codes WHERE client_id = ? AND redirect_uri = '' AND used_at IS NULL");
+      codes.bind(1, client_id);
+      codes.exec();
+    }
+    tx.commit();
+    return true;
   });
 }
 

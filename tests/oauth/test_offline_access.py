@@ -7,6 +7,7 @@ refused refresh never consumes its refresh token."""
 import base64
 import json
 import subprocess
+import urllib.parse
 
 import pytest
 import requests
@@ -248,6 +249,23 @@ def test_a_code_sent_to_a_redirect_uri_the_operator_then_removes_is_refused(mcp)
                    "code_verifier": verifier, "resource": MCP}, auth=client.basic)
     assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     assert "no longer registered" in r.json()["error_description"]
+    # A code whose request named no redirect_uri went to the client's only
+    # URI: removing that URI ends it too (attacker review: it was exchanged).
+    moving = mcp.add_client("moving-quietly")
+    verifier2, challenge2 = pkce_pair()
+    browser2 = Browser(mcp)
+    url = mcp.authorize_url(moving, scope="notes:read", challenge=challenge2, resource=MCP)
+    url = url.replace("redirect_uri=" + urllib.parse.quote(moving.redirect_uri, safe="") + "&", "")
+    assert "redirect_uri" not in url, url
+    location2 = browser2.consent(browser2.sign_in(url))
+    assert location2.headers["Location"].startswith(moving.redirect_uri), location2.headers
+    code2 = query_of(location2.headers["Location"])["code"]
+    mcp.cli("client", "update", moving.client_id, "--add-redirect-uri", "https://right.example/cb",
+            "--remove-redirect-uri", moving.redirect_uri)
+    for form in ({}, {"redirect_uri": moving.redirect_uri}):
+        r = mcp.token({"grant_type": "authorization_code", "code": code2, "code_verifier": verifier2,
+                       "resource": MCP, **form}, auth=moving.basic)
+        assert r.status_code == 400 and r.json()["error"] == "invalid_grant", r.text
     # /authorize refuses the removed URI too, and names it in the audit log.
     page = requests.get(mcp.authorize_url(client, scope="notes:read", challenge=challenge, resource=MCP),
                         timeout=10, allow_redirects=False)
